@@ -1,0 +1,479 @@
+//! The command line: `check`, `diff`, `fix`, `list`, `explain`. Thin: it turns arguments into
+//! [`Settings`], feeds files to workers and prints what they return, in path order.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::config::{self, Settings};
+use crate::definitions;
+use crate::engine::{self, FixStatus, Reported};
+use crate::finding::{Safety, Severity};
+use crate::prefilter;
+use crate::print;
+use crate::source::{FileError, FileProblem, SourceFile};
+use crate::transforms::{self, Transform};
+use crate::verify;
+use crate::walk::{self, WalkOptions};
+use crate::write;
+
+#[derive(Parser)]
+#[command(
+    name = "asyncmod",
+    version,
+    about = "Find async-Python anti-patterns and rewrite them into correct, concurrent code.",
+    after_help = "Exit codes: check: 1 when a finding at or above --fail-on remains; diff: 1 when there is a diff; \
+                  any command: 2 on an error (a file that could not be read, parsed or written)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Report every finding as `path:line:col: <id> <message> [fix status]`.
+    Check {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Exit 1 when a finding of at least this severity remains.
+        #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+        fail_on: FailOn,
+    },
+    /// Print the unified diff of every fix that `fix` would write; change nothing.
+    Diff {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Apply the fixes in place.
+    Fix {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// List the transforms.
+    List,
+    /// Print one transform's documentation.
+    Explain {
+        /// Transform id, as `asyncmod list` prints it.
+        id: String,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Files or directories (default: the current directory).
+    paths: Vec<PathBuf>,
+    /// Run only these transforms (comma-separated ids, or ALL).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    select: Vec<String>,
+    /// Also run these transforms (for those off by default).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    extend_select: Vec<String>,
+    /// Do not run these transforms.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    ignore: Vec<String>,
+    /// Also apply fixes marked unsafe (they may change ordering, exception types, threads).
+    #[arg(long)]
+    unsafe_fixes: bool,
+    /// Style choices: taskgroup, aiofiles, to-thread.
+    #[arg(long, value_delimiter = ',', value_name = "CHOICE,...")]
+    prefer: Vec<String>,
+    /// Also process folders skipped by default (.venv, venv, site-packages, build, dist, ...).
+    #[arg(long)]
+    no_default_excludes: bool,
+    /// Skip paths matching this glob while walking directories (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Oldest Python the code must run on (py38..py314). Default: requires-python of the
+    /// nearest pyproject.toml, else py39.
+    #[arg(long, value_name = "VERSION")]
+    target_version: Option<String>,
+    /// No progress bar or summary; findings are still printed.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Hint,
+    Warning,
+    Error,
+}
+
+impl From<FailOn> for Severity {
+    fn from(value: FailOn) -> Severity {
+        match value {
+            FailOn::Hint => Severity::Hint,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Error => Severity::Error,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Check,
+    Diff,
+    Fix,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("asyncmod: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::List => {
+            list();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { id } => {
+            let definition = definitions::get(&id).with_context(|| {
+                let known: Vec<&str> = definitions::all().iter().map(|d| d.id.as_str()).collect();
+                format!("unknown transform `{id}` (known: {})", known.join(", "))
+            })?;
+            print!("{}", definitions::explain(definition));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check {
+            run,
+            format,
+            fail_on,
+        } => execute(run, Mode::Check, format, fail_on.into()),
+        Command::Diff { run } => execute(run, Mode::Diff, Format::Text, Severity::Warning),
+        Command::Fix { run } => execute(run, Mode::Fix, Format::Text, Severity::Warning),
+    }
+}
+
+fn list() {
+    println!(
+        "{:<16} {:<4} {:<8} {:<12} summary",
+        "id", "tip", "severity", "fix"
+    );
+    for d in definitions::all() {
+        let fix = match d.safety {
+            Some(Safety::Safe) => "safe",
+            Some(Safety::Unsafe) => "unsafe",
+            None => "report-only",
+        };
+        let default = if d.default { "" } else { " (off by default)" };
+        println!(
+            "{:<16} {:<4} {:<8} {:<12} {}{default}",
+            d.id, d.tip, d.severity, fix, d.summary
+        );
+    }
+}
+
+/// What one worker returns for one file.
+#[derive(Default)]
+struct FileResult {
+    path: PathBuf,
+    findings: Vec<Reported>,
+    applied: BTreeMap<&'static str, usize>,
+    diff: Option<String>,
+    changed: bool,
+    error: Option<FileError>,
+}
+
+fn settings_from(args: &RunArgs, fail_on: Severity) -> anyhow::Result<Settings> {
+    let mut settings = Settings {
+        unsafe_fixes: args.unsafe_fixes,
+        fail_on,
+        ..Settings::default()
+    };
+    settings.target = match &args.target_version {
+        Some(version) => config::parse_target(version)?,
+        None => args
+            .paths
+            .first()
+            .map_or_else(|| Path::new(".").to_path_buf(), Clone::clone)
+            .as_path()
+            .pipe(config::target_from_pyproject)
+            .unwrap_or(config::DEFAULT_TARGET),
+    };
+    settings.select(&args.select, &args.extend_select, &args.ignore)?;
+    settings.set_prefer(&args.prefer)?;
+    Ok(settings)
+}
+
+trait Pipe: Sized {
+    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
+        f(self)
+    }
+}
+
+impl<T> Pipe for T {}
+
+fn execute(
+    mut args: RunArgs,
+    mode: Mode,
+    format: Format,
+    fail_on: Severity,
+) -> anyhow::Result<ExitCode> {
+    if args.paths.is_empty() {
+        args.paths.push(PathBuf::from("."));
+    }
+    let settings = settings_from(&args, fail_on)?;
+    let transforms = transforms::enabled(&settings);
+    let jobs = args.jobs.unwrap_or(0);
+    if jobs > 0 {
+        // Only fails when a global pool exists already, which is fine to reuse.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build_global();
+    }
+    let options = WalkOptions {
+        default_excludes: !args.no_default_excludes,
+        exclude: args.exclude.clone(),
+        threads: jobs,
+    };
+    let (files, walk_errors) = walk::python_files(&args.paths, &options);
+
+    let progress = progress_bar(files.len(), args.quiet);
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let done = AtomicUsize::new(0);
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .map(|path| {
+            let result = process(path, mode, &settings, &transforms, color);
+            done.fetch_add(1, Ordering::Relaxed);
+            progress.inc(1);
+            result
+        })
+        .collect();
+    progress.finish_and_clear();
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let errors: Vec<&FileError> = walk_errors
+        .iter()
+        .chain(results.iter().filter_map(|r| r.error.as_ref()))
+        .collect();
+    match (mode, format) {
+        (Mode::Check, Format::Json) => {
+            let files: Vec<(&Path, &[Reported])> = results
+                .iter()
+                .map(|r| (r.path.as_path(), r.findings.as_slice()))
+                .collect();
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&print::json_document(&files, &errors))?
+            )?;
+        }
+        (Mode::Diff, _) => {
+            for result in &results {
+                if let Some(diff) = &result.diff {
+                    out.write_all(diff.as_bytes())?;
+                }
+            }
+        }
+        _ => {
+            for result in &results {
+                for finding in &result.findings {
+                    writeln!(out, "{}", print::text_line(&result.path, finding))?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    drop(out);
+    for error in &errors {
+        eprintln!("error: {error}");
+    }
+    if !args.quiet {
+        eprintln!("{}", summary(mode, &results, done.load(Ordering::Relaxed)));
+    }
+
+    let code = if !errors.is_empty() {
+        2
+    } else {
+        match mode {
+            Mode::Check => {
+                let failing = results
+                    .iter()
+                    .flat_map(|r| &r.findings)
+                    .any(|f| f.severity >= fail_on);
+                u8::from(failing)
+            }
+            Mode::Diff => u8::from(results.iter().any(|r| r.diff.is_some())),
+            Mode::Fix => 0,
+        }
+    };
+    Ok(ExitCode::from(code))
+}
+
+fn progress_bar(files: usize, quiet: bool) -> ProgressBar {
+    const LARGE_RUN: usize = 200;
+    if quiet || files < LARGE_RUN || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(files as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files ({eta} left)") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn process(
+    path: &Path,
+    mode: Mode,
+    settings: &Settings,
+    transforms: &[&dyn Transform],
+    color: bool,
+) -> FileResult {
+    let mut result = FileResult {
+        path: path.to_path_buf(),
+        ..FileResult::default()
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            result.error = Some(FileError {
+                path: path.to_path_buf(),
+                problem: FileProblem::Read(e),
+            });
+            return result;
+        }
+    };
+    if !prefilter::may_match(&bytes, transforms) {
+        return result;
+    }
+    let file = match SourceFile::from_bytes(path, bytes) {
+        Ok(file) => file,
+        Err(error) => {
+            result.error = Some(error);
+            return result;
+        }
+    };
+    let syntax_error = |e: verify::SyntaxError| FileError {
+        path: path.to_path_buf(),
+        problem: FileProblem::Syntax {
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        },
+    };
+    if mode == Mode::Check {
+        let findings = engine::analyze(path, &file.text, settings, transforms);
+        if findings.iter().any(|f| f.fix.is_some())
+            && let Err(e) = verify::parses(&file.text)
+        {
+            result.error = Some(syntax_error(e));
+            return result;
+        }
+        result.findings = engine::report(&file.text, &findings, settings);
+        return result;
+    }
+    let outcome = match engine::fix(path, &file.text, settings, transforms) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            result.error = Some(syntax_error(e));
+            return result;
+        }
+    };
+    result.applied = outcome.applied;
+    result.findings = outcome.remaining;
+    if let Some(fixed) = outcome.fixed {
+        result.changed = true;
+        match mode {
+            Mode::Diff => {
+                let display = path.display().to_string();
+                let display = display.trim_start_matches("./").trim_start_matches('/');
+                result.diff = Some(print::diff::unified(display, &file.text, &fixed, color));
+            }
+            _ => {
+                if let Err(error) = write::write_atomically(&file, &fixed) {
+                    result.changed = false;
+                    result.applied.clear();
+                    result.error = Some(error);
+                }
+            }
+        }
+    }
+    result
+}
+
+fn summary(mode: Mode, results: &[FileResult], checked: usize) -> String {
+    let findings: Vec<&Reported> = results.iter().flat_map(|r| &r.findings).collect();
+    let count =
+        |pred: &dyn Fn(&FixStatus) -> bool| findings.iter().filter(|f| pred(&f.status)).count();
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    match mode {
+        Mode::Check => {
+            if findings.is_empty() {
+                return format!("No findings in {}.", plural(checked, "file"));
+            }
+            let fixable = count(&|s| matches!(s, FixStatus::Applicable(_)));
+            let unsafe_only = count(&|s| matches!(s, FixStatus::NeedsUnsafeFixes));
+            let files = results.iter().filter(|r| !r.findings.is_empty()).count();
+            let mut line = format!(
+                "Found {} in {} ({} checked); {fixable} fixable with `asyncmod fix`",
+                plural(findings.len(), "finding"),
+                plural(files, "file"),
+                checked
+            );
+            if unsafe_only > 0 {
+                line.push_str(&format!(", {unsafe_only} more with `--unsafe-fixes`"));
+            }
+            line.push('.');
+            line
+        }
+        Mode::Diff | Mode::Fix => {
+            let applied: usize = results.iter().flat_map(|r| r.applied.values()).sum();
+            let changed = results.iter().filter(|r| r.changed).count();
+            let verb = if mode == Mode::Diff {
+                "Would fix"
+            } else {
+                "Fixed"
+            };
+            let mut line = format!(
+                "{verb} {} in {} ({} checked).",
+                plural(applied, "finding"),
+                plural(changed, "file"),
+                checked
+            );
+            if !findings.is_empty() {
+                line.push_str(&format!(" {} left", plural(findings.len(), "finding")));
+                line.push_str(if mode == Mode::Fix {
+                    " (listed above with why each was not fixed)."
+                } else {
+                    "."
+                });
+            }
+            line
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The transform definitions in `transforms/*.toml`, embedded in the binary: documentation,
+//! safety, severity, minimum Python version and examples. `list`, `explain` and the test suite read
+//! them, so the docs cannot drift from behaviour.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::config::PythonVersion;
+use crate::finding::{Safety, Severity};
+
+/// The embedded definition files, in the order `list` prints them.
+const SOURCES: &[(&str, &str)] = &[
+    ("time-sleep", include_str!("../transforms/time-sleep.toml")),
+    (
+        "dangling-task",
+        include_str!("../transforms/dangling-task.toml"),
+    ),
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    pub id: String,
+    /// The tip of the article it enforces (1-7), or 0 for "When async isn't the answer".
+    pub tip: u8,
+    pub summary: String,
+    pub severity: Severity,
+    /// `None` for a report-only transform.
+    pub safety: Option<Safety>,
+    pub safety_reason: String,
+    pub min_python: String,
+    /// Whether the transform runs without `--select`/`--extend-select`.
+    pub default: bool,
+    /// Equivalent Ruff rule codes: a `# noqa: CODE` naming one silences this transform too.
+    #[serde(default)]
+    pub ruff: Vec<String>,
+    pub what: String,
+    pub why: String,
+    pub fix: String,
+    #[serde(default)]
+    pub examples: Vec<Example>,
+    #[serde(default)]
+    pub leave_alone: Vec<LeaveAlone>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub name: String,
+    pub before: String,
+    pub after: String,
+    /// Extra command-line flags the example needs (`--unsafe-fixes`, `--prefer taskgroup`).
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveAlone {
+    pub name: String,
+    pub code: String,
+    /// Whether the code is still reported (without a fix) rather than not reported at all.
+    #[serde(default)]
+    pub reported: bool,
+}
+
+impl Definition {
+    pub fn min_python(&self) -> PythonVersion {
+        self.min_python
+            .parse()
+            .unwrap_or(PythonVersion { minor: 8 })
+    }
+}
+
+pub fn all() -> &'static [Definition] {
+    static DEFINITIONS: OnceLock<Vec<Definition>> = OnceLock::new();
+    DEFINITIONS.get_or_init(|| {
+        SOURCES
+            .iter()
+            .map(|(id, source)| {
+                let definition: Definition = toml::from_str(source)
+                    .unwrap_or_else(|e| panic!("transforms/{id}.toml is invalid: {e}"));
+                assert_eq!(definition.id, *id, "transforms/{id}.toml names another id");
+                definition
+            })
+            .collect()
+    })
+}
+
+pub fn get(id: &str) -> Option<&'static Definition> {
+    all().iter().find(|d| d.id == id)
+}
+
+/// Renders `explain ID`.
+pub fn explain(definition: &Definition) -> String {
+    let mut out = String::new();
+    let safety = match definition.safety {
+        Some(safety) => format!("{safety} fix"),
+        None => "report only".to_string(),
+    };
+    out.push_str(&format!(
+        "# {}\n\n{}\n\n",
+        definition.id, definition.summary
+    ));
+    let tip = match definition.tip {
+        0 => "\"When async isn't the answer\"".to_string(),
+        n => format!("tip {n}"),
+    };
+    out.push_str(&format!(
+        "Severity: {}. Fix: {safety}. Enforces {tip} of \"Seven Tips for Performant Async Python\". Python {}+.",
+        definition.severity, definition.min_python
+    ));
+    if !definition.ruff.is_empty() {
+        out.push_str(&format!(" Ruff: {}.", definition.ruff.join(", ")));
+    }
+    out.push_str(&format!(
+        "{}\n\n## What it does\n{}\n\n## Why is this bad?\n{}\n\n## Fix\n{}\n\nSafety: {}\n",
+        if definition.default {
+            ""
+        } else {
+            " Off by default (--extend-select)."
+        },
+        definition.what.trim(),
+        definition.why.trim(),
+        definition.fix.trim(),
+        definition.safety_reason.trim()
+    ));
+    for example in &definition.examples {
+        out.push_str(&format!(
+            "\n## Example: {}\n\nBefore:\n{}\nAfter:\n{}",
+            example.name,
+            indent(&example.before),
+            indent(&example.after)
+        ));
+    }
+    if !definition.leave_alone.is_empty() {
+        out.push_str("\n## Left alone\n");
+        for case in &definition.leave_alone {
+            out.push_str(&format!("\n{}:\n{}", case.name, indent(&case.code)));
+        }
+    }
+    out
+}
+
+fn indent(code: &str) -> String {
+    code.lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("    {l}\n")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,310 @@
+//! The engine: run the enabled transforms over one file, then apply their fixes pass by pass
+//! until nothing changes, through the shared import pass and the verification guards.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::config::Settings;
+use crate::finding::{Edit, Finding, Fix, Safety, Severity};
+use crate::imports;
+use crate::semantic::Model;
+use crate::source::Style;
+use crate::suppress;
+use crate::syntax::{self, LineIndex, parse};
+use crate::transforms::{FileContext, Transform};
+use crate::verify;
+
+/// Fixes whose edits overlap land in later passes; this bounds the passes.
+const MAX_PASSES: usize = 8;
+
+/// Runs `transforms` over `source` and returns the findings that no comment suppresses, in source
+/// order.
+pub fn analyze(
+    path: &Path,
+    source: &str,
+    settings: &Settings,
+    transforms: &[&dyn Transform],
+) -> Vec<Finding> {
+    let tree = parse(source);
+    let root = tree.root_node();
+    let model = Model::new(source, root);
+    let calls = syntax::descendants(root, |n| n.kind() == "call");
+    let style = Style::detect(source);
+    let context = FileContext {
+        path,
+        source,
+        model: &model,
+        calls: &calls,
+        style: &style,
+        settings,
+    };
+    let mut findings = Vec::new();
+    for transform in transforms {
+        transform.check(&context, &mut findings);
+    }
+    if findings.is_empty() {
+        return findings;
+    }
+    let index = LineIndex::new(source);
+    let comments: BTreeMap<usize, Vec<&str>> = syntax::descendants(root, |n| n.kind() == "comment")
+        .into_iter()
+        .fold(BTreeMap::new(), |mut map, c| {
+            map.entry(index.line(c.start_byte()))
+                .or_insert_with(Vec::new)
+                .push(syntax::text(c, source));
+            map
+        });
+    findings.retain(|finding| {
+        let lines = [
+            index.line(finding.range.start),
+            index.line(finding.range.end.saturating_sub(1).max(finding.range.start)),
+        ];
+        !lines.iter().any(|line| {
+            comments
+                .get(line)
+                .is_some_and(|cs| cs.iter().any(|c| suppress::silences(c, finding.transform)))
+        })
+    });
+    findings.sort_by_key(|f| (f.range.start, f.transform));
+    findings
+}
+
+/// What became of a finding's fix in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FixStatus {
+    /// A fix exists and this run applies it.
+    Applicable(Safety),
+    /// An unsafe fix exists; `--unsafe-fixes` applies it.
+    NeedsUnsafeFixes,
+    /// No fix can be made safely; the reason says why.
+    Unavailable(String),
+    /// The fix was made but failed verification (a bug in asyncmod): nothing was written.
+    Refused(String),
+}
+
+/// A finding placed in its file, ready for printing.
+#[derive(Debug, Clone)]
+pub struct Reported {
+    pub transform: &'static str,
+    pub severity: Severity,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub message: String,
+    pub status: FixStatus,
+    /// The fix's own edits (imports and helpers are added by the engine), for machine formats.
+    pub edits: Vec<ReportedEdit>,
+    pub imports: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportedEdit {
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub start: (usize, usize),
+    pub end: (usize, usize),
+    pub replacement: String,
+}
+
+pub fn report(source: &str, findings: &[Finding], settings: &Settings) -> Vec<Reported> {
+    let index = LineIndex::new(source);
+    findings
+        .iter()
+        .map(|finding| {
+            let (line, column) = index.position(source, finding.range.start);
+            let (end_line, end_column) = index.position(source, finding.range.end);
+            let status = match (&finding.fix, &finding.no_fix_reason) {
+                (Some(fix), _) if settings.applies(fix.safety) => FixStatus::Applicable(fix.safety),
+                (Some(_), _) => FixStatus::NeedsUnsafeFixes,
+                (None, reason) => {
+                    FixStatus::Unavailable(reason.clone().unwrap_or_else(|| "no fix".into()))
+                }
+            };
+            let edits = finding
+                .fix
+                .iter()
+                .flat_map(|fix| &fix.edits)
+                .map(|edit| ReportedEdit {
+                    start_byte: edit.range.start,
+                    end_byte: edit.range.end,
+                    start: index.position(source, edit.range.start),
+                    end: index.position(source, edit.range.end),
+                    replacement: edit.replacement.clone(),
+                });
+            Reported {
+                transform: finding.transform,
+                severity: finding.severity,
+                line,
+                column,
+                end_line,
+                end_column,
+                start_byte: finding.range.start,
+                end_byte: finding.range.end,
+                message: finding.message.clone(),
+                status,
+                edits: edits.collect(),
+                imports: finding.fix.iter().flat_map(|f| f.imports.clone()).collect(),
+            }
+        })
+        .collect()
+}
+
+/// The result of fixing one file.
+#[derive(Debug)]
+pub struct FixOutcome {
+    /// The new text, when it differs from the old.
+    pub fixed: Option<String>,
+    /// Fixes applied, by transform.
+    pub applied: BTreeMap<&'static str, usize>,
+    /// What is left after fixing, each with why it was not fixed.
+    pub remaining: Vec<Reported>,
+}
+
+/// Applies every applicable fix, pass after pass, to a fixed point. Refuses (and reports) a fix
+/// whose result does not parse or puts an `await` where Python rejects it.
+pub fn fix(
+    path: &Path,
+    source: &str,
+    settings: &Settings,
+    transforms: &[&dyn Transform],
+) -> Result<FixOutcome, verify::SyntaxError> {
+    let style = Style::detect(source);
+    let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
+    let mut current = source.to_string();
+    let mut findings = analyze(path, &current, settings, transforms);
+    let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
+    // (transform, text the finding covered, why): fixes that failed verification.
+    let mut refused: Vec<(&'static str, String, String)> = Vec::new();
+    let is_refused = |refused: &[(&str, String, String)], finding: &Finding, text: &str| {
+        refused.iter().any(|(t, snippet, _)| {
+            *t == finding.transform && *snippet == text[finding.range.clone()]
+        })
+    };
+    let mut checked_input = false;
+    for _ in 0..MAX_PASSES {
+        let candidates: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| {
+                f.fix
+                    .as_ref()
+                    .is_some_and(|fix| settings.applies(fix.safety))
+            })
+            .filter(|f| !is_refused(&refused, f, &current))
+            .collect();
+        if candidates.is_empty() {
+            break;
+        }
+        if !checked_input {
+            verify::parses(&current)?;
+            checked_input = true;
+        }
+        let batch = non_overlapping(&candidates);
+        match apply(&current, &batch, &style, is_package_init) {
+            Ok(next) => {
+                for finding in &batch {
+                    *applied.entry(finding.transform).or_default() += 1;
+                }
+                current = next;
+            }
+            Err(_) => {
+                // Find the culprits one by one; land the first good fix and re-analyse.
+                for finding in &batch {
+                    match apply(&current, &[finding], &style, is_package_init) {
+                        Ok(next) => {
+                            *applied.entry(finding.transform).or_default() += 1;
+                            current = next;
+                            break;
+                        }
+                        Err(why) => refused.push((
+                            finding.transform,
+                            current[finding.range.clone()].to_string(),
+                            why,
+                        )),
+                    }
+                }
+            }
+        }
+        findings = analyze(path, &current, settings, transforms);
+    }
+    let mut remaining = report(&current, &findings, settings);
+    for (reported, finding) in remaining.iter_mut().zip(&findings) {
+        if let Some((_, _, why)) = refused.iter().find(|(t, snippet, _)| {
+            *t == finding.transform && *snippet == current[finding.range.clone()]
+        }) {
+            reported.status = FixStatus::Refused(why.clone());
+        }
+    }
+    let fixed = (current != source).then_some(current);
+    Ok(FixOutcome {
+        fixed,
+        applied,
+        remaining,
+    })
+}
+
+/// Greedily picks fixes in source order whose edits overlap no fix picked before.
+fn non_overlapping<'f>(candidates: &[&'f Finding]) -> Vec<&'f Finding> {
+    let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut batch = Vec::new();
+    for finding in candidates {
+        let Some(fix) = &finding.fix else { continue };
+        let overlaps = |a: &std::ops::Range<usize>, b: &std::ops::Range<usize>| {
+            a.start < b.end && b.start < a.end || a.start == b.start
+        };
+        if fix
+            .edits
+            .iter()
+            .any(|edit| taken.iter().any(|range| overlaps(&edit.range, range)))
+        {
+            continue;
+        }
+        taken.extend(fix.edits.iter().map(|edit| edit.range.clone()));
+        batch.push(*finding);
+    }
+    batch
+}
+
+/// Applies a batch of non-overlapping fixes, then the shared import and helper passes, then the
+/// guards.
+fn apply(
+    source: &str,
+    batch: &[&Finding],
+    style: &Style,
+    is_package_init: bool,
+) -> Result<String, String> {
+    let used_before = imports::used_imports(source);
+    let fixes: Vec<&Fix> = batch.iter().filter_map(|f| f.fix.as_ref()).collect();
+    let mut edits: Vec<&Edit> = fixes.iter().flat_map(|fix| &fix.edits).collect();
+    edits.sort_by_key(|edit| std::cmp::Reverse((edit.range.start, edit.range.end)));
+    let mut text = source.to_string();
+    for edit in edits {
+        text.replace_range(edit.range.clone(), &edit.replacement);
+    }
+    let modules: BTreeSet<&String> = fixes.iter().flat_map(|fix| &fix.imports).collect();
+    for module in modules {
+        text = imports::add_import(&text, module, style);
+    }
+    let mut helpers_added: Vec<&str> = Vec::new();
+    for helper in fixes.iter().flat_map(|fix| &fix.helpers) {
+        if !helpers_added.contains(&helper.code.as_str()) {
+            text = imports::add_helper(&text, &helper.code, style);
+            helpers_added.push(&helper.code);
+        }
+    }
+    text = imports::remove_unused(&text, &used_before, is_package_init);
+    if let Err(error) = verify::parses(&text) {
+        return Err(format!(
+            "the rewrite would not parse ({} at {}:{}); this is a bug in asyncmod, please report it",
+            error.message, error.line, error.column
+        ));
+    }
+    if verify::misplaced_awaits(&text) > verify::misplaced_awaits(source) {
+        return Err(
+            "the rewrite would put `await` outside a coroutine; this is a bug in asyncmod".into(),
+        );
+    }
+    Ok(text)
+}

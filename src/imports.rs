@@ -1,0 +1,479 @@
+//! Import management shared by every transform: add the imports fixes ask for (once, in the
+//! leading import block, in the file's style), add module-level helpers after the imports, and
+//! drop imports that a rewrite left unused.
+//!
+//! Transforms never touch import lines; they ask through [`Fix::imports`](crate::finding::Fix)
+//! and the engine calls this module after applying their edits.
+
+use std::collections::{HashMap, HashSet};
+
+use tree_sitter::Node;
+
+use crate::source::Style;
+use crate::syntax::{self, parse, text};
+
+/// The top-level statements that open a module: docstring, comments, `__future__` imports,
+/// imports, `try:` blocks of imports and `if TYPE_CHECKING:` blocks. New imports and helpers go
+/// into or right after this block.
+fn leading_statements<'t>(root: Node<'t>, source: &str) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    let mut first = true;
+    for child in root.named_children(&mut cursor) {
+        let include = match child.kind() {
+            "comment" => continue,
+            "expression_statement" => first && is_docstring(child),
+            "future_import_statement" | "import_statement" | "import_from_statement" => true,
+            "try_statement" => child.child_by_field_name("body").is_some_and(|body| {
+                let mut c = body.walk();
+                body.named_children(&mut c)
+                    .all(|s| is_import(s) || s.kind() == "comment")
+            }),
+            "if_statement" => child
+                .child_by_field_name("condition")
+                .is_some_and(|c| text(c, source).contains("TYPE_CHECKING")),
+            _ => false,
+        };
+        first = false;
+        if !include {
+            break;
+        }
+        out.push(child);
+    }
+    out
+}
+
+fn is_docstring(statement: Node) -> bool {
+    statement.named_child_count() == 1
+        && statement
+            .named_child(0)
+            .is_some_and(|s| s.kind() == "string")
+}
+
+fn is_import(node: Node) -> bool {
+    matches!(
+        node.kind(),
+        "import_statement" | "import_from_statement" | "future_import_statement"
+    )
+}
+
+/// Byte offset of the start of the line after the one `offset` is on (or the end of the text).
+fn next_line_start(source: &str, offset: usize) -> usize {
+    source[offset..]
+        .find('\n')
+        .map_or(source.len(), |i| offset + i + 1)
+}
+
+fn line_start(source: &str, offset: usize) -> usize {
+    source[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Skips blank lines starting at the line start `offset`.
+fn skip_blank_lines(source: &str, mut offset: usize) -> usize {
+    while offset < source.len() {
+        let end = next_line_start(source, offset);
+        if !source[offset..end].trim().is_empty() {
+            break;
+        }
+        offset = end;
+    }
+    offset
+}
+
+/// Where module-level helpers are inserted: the start of the line after the leading block (or the
+/// first statement when there is none). Code before it runs before a helper can exist.
+pub fn helper_anchor(root: Node, source: &str) -> usize {
+    match leading_statements(root, source).last() {
+        Some(last) => next_line_start(source, last.end_byte()),
+        None => first_statement_start(root, source),
+    }
+}
+
+fn first_statement_start(root: Node, source: &str) -> usize {
+    let mut cursor = root.walk();
+    let first = root
+        .named_children(&mut cursor)
+        .find(|c| c.kind() != "comment");
+    first.map_or(source.len(), |n| line_start(source, n.start_byte()))
+}
+
+/// Whether the module already has a top-level `import module` (unaliased).
+fn has_plain_import(root: Node, source: &str, module: &str) -> bool {
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .filter(|s| s.kind() == "import_statement")
+        .any(|s| {
+            let mut c = s.walk();
+            s.children_by_field_name("name", &mut c)
+                .any(|n| n.kind() == "dotted_name" && text(n, source) == module)
+        })
+}
+
+/// Adds `import module` to the leading import block, sorted among plain imports when the file's
+/// imports are sorted that way, else after the last import. No change when already imported.
+pub fn add_import(source: &str, module: &str, style: &Style) -> String {
+    let tree = parse(source);
+    let root = tree.root_node();
+    if has_plain_import(root, source, module) {
+        return source.to_string();
+    }
+    let nl = style.newline;
+    let line = format!("import {module}{nl}");
+    let leading = leading_statements(root, source);
+    let first_module = |s: &Node| {
+        let mut c = s.walk();
+        s.children_by_field_name("name", &mut c)
+            .next()
+            .map(|n| text(n, source).to_string())
+    };
+    let later_plain_import = leading.iter().find(|s| {
+        s.kind() == "import_statement" && first_module(s).is_some_and(|m| m.as_str() > module)
+    });
+    let (at, insert) = if let Some(statement) = later_plain_import {
+        (line_start(source, statement.start_byte()), line)
+    } else if let Some(last) = leading
+        .iter()
+        .rev()
+        .find(|s| s.kind() != "expression_statement")
+    {
+        if last.kind() == "future_import_statement" {
+            after_with_blank_lines(source, last.end_byte(), &line, nl)
+        } else {
+            let at = next_line_start(source, last.end_byte());
+            let prefix = if at == source.len() && !source.ends_with('\n') {
+                nl
+            } else {
+                ""
+            };
+            (at, format!("{prefix}{line}"))
+        }
+    } else if let Some(docstring) = leading.first() {
+        after_with_blank_lines(source, docstring.end_byte(), &line, nl)
+    } else {
+        let at = first_statement_start(root, source);
+        let suffix = if at < source.len() { nl } else { "" };
+        (at, format!("{line}{suffix}"))
+    };
+    splice(source, at, at, &insert)
+}
+
+/// Inserts `line` after the statement ending at `end`, separated by blank lines from what is
+/// above and below it.
+fn after_with_blank_lines(source: &str, end: usize, line: &str, nl: &str) -> (usize, String) {
+    let next = next_line_start(source, end);
+    let at = skip_blank_lines(source, next);
+    let prefix = if at == next { nl } else { "" };
+    let prefix = if next == source.len() && !source.ends_with('\n') {
+        format!("{nl}{prefix}")
+    } else {
+        prefix.into()
+    };
+    let suffix = if at < source.len() { nl } else { "" };
+    (at, format!("{prefix}{line}{suffix}"))
+}
+
+/// Adds a module-level helper after the leading block, two blank lines around it as PEP 8
+/// wants. No change when the file already contains it.
+pub fn add_helper(source: &str, code: &str, style: &Style) -> String {
+    if source.contains(code) {
+        return source.to_string();
+    }
+    let nl = style.newline;
+    let tree = parse(source);
+    let root = tree.root_node();
+    match leading_statements(root, source).last() {
+        Some(last) => {
+            let start = next_line_start(source, last.end_byte());
+            let end = skip_blank_lines(source, start);
+            let lead = if start == source.len() && !source.ends_with('\n') {
+                nl
+            } else {
+                ""
+            };
+            let trail = if end < source.len() {
+                format!("{nl}{nl}{nl}")
+            } else {
+                nl.to_string()
+            };
+            splice(source, start, end, &format!("{lead}{nl}{nl}{code}{trail}"))
+        }
+        None => {
+            let at = first_statement_start(root, source);
+            let trail = if at < source.len() {
+                format!("{nl}{nl}{nl}")
+            } else {
+                nl.to_string()
+            };
+            splice(source, at, at, &format!("{code}{trail}"))
+        }
+    }
+}
+
+fn splice(source: &str, start: usize, end: usize, insert: &str) -> String {
+    let mut out = String::with_capacity(source.len() + insert.len());
+    out.push_str(&source[..start]);
+    out.push_str(insert);
+    out.push_str(&source[end..]);
+    out
+}
+
+/// One name bound by an import statement.
+struct ImportedName<'t> {
+    statement: Node<'t>,
+    /// The `dotted_name` or `aliased_import` node inside the statement.
+    node: Node<'t>,
+    local: String,
+}
+
+fn imported_names<'t>(root: Node<'t>, source: &str) -> Vec<ImportedName<'t>> {
+    let mut out = Vec::new();
+    for statement in syntax::descendants(root, |n| {
+        matches!(n.kind(), "import_statement" | "import_from_statement")
+    }) {
+        let mut cursor = statement.walk();
+        for node in statement.children_by_field_name("name", &mut cursor) {
+            let local = match (node.kind(), statement.kind()) {
+                ("aliased_import", _) => node
+                    .child_by_field_name("alias")
+                    .map(|a| text(a, source).to_string()),
+                ("dotted_name", "import_statement") => text(node, source)
+                    .split('.')
+                    .next()
+                    .map(|s| s.trim().to_string()),
+                ("dotted_name", _) => Some(text(node, source).to_string()),
+                _ => None,
+            };
+            if let Some(local) = local {
+                out.push(ImportedName {
+                    statement,
+                    node,
+                    local,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// How often each identifier is used as a name (not as an attribute, keyword or import).
+fn reference_counts(root: Node, source: &str) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for identifier in syntax::descendants(root, |n| n.kind() == "identifier") {
+        let Some(parent) = identifier.parent() else {
+            continue;
+        };
+        let is_reference = match parent.kind() {
+            "attribute" => parent.child_by_field_name("object") == Some(identifier),
+            "keyword_argument" => parent.child_by_field_name("value") == Some(identifier),
+            "dotted_name" | "aliased_import" => false,
+            _ => true,
+        };
+        if is_reference {
+            *counts
+                .entry(text(identifier, source).to_string())
+                .or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// The local names of imports that are used somewhere in the file.
+pub fn used_imports(source: &str) -> HashSet<String> {
+    let tree = parse(source);
+    let counts = reference_counts(tree.root_node(), source);
+    imported_names(tree.root_node(), source)
+        .into_iter()
+        .filter(|name| counts.get(&name.local).is_some_and(|&c| c > 0))
+        .map(|name| name.local)
+        .collect()
+}
+
+/// Removes the imports of `previously_used` that nothing uses any more. Keeps names an
+/// `__init__.py` may re-export, names mentioned in a string (`__all__`, string annotations), and
+/// imports under `if TYPE_CHECKING:`.
+pub fn remove_unused(
+    source: &str,
+    previously_used: &HashSet<String>,
+    is_package_init: bool,
+) -> String {
+    if is_package_init || previously_used.is_empty() {
+        return source.to_string();
+    }
+    let mut current = source.to_string();
+    // One name per round: positions move after each removal.
+    for _ in 0..previously_used.len() * 4 + 4 {
+        let tree = parse(&current);
+        let root = tree.root_node();
+        let counts = reference_counts(root, &current);
+        let names = imported_names(root, &current);
+        let strings: Vec<&str> = syntax::descendants(root, |n| n.kind() == "string")
+            .iter()
+            .map(|s| text(*s, &current))
+            .collect();
+        let removable = names.iter().position(|name| {
+            previously_used.contains(&name.local)
+                && counts.get(&name.local).copied().unwrap_or(0) == 0
+                && !strings.iter().any(|s| mentions(s, &name.local))
+                && !under_type_checking(name.statement, &current)
+        });
+        let Some(index) = removable else { break };
+        let Some((start, end, replacement)) = removal(&names, index, &current) else {
+            break;
+        };
+        current = splice(&current, start, end, replacement);
+    }
+    current
+}
+
+fn mentions(haystack: &str, word: &str) -> bool {
+    haystack.match_indices(word).any(|(i, _)| {
+        let before = haystack[..i].chars().next_back();
+        let after = haystack[i + word.len()..].chars().next();
+        let boundary = |c: Option<char>| !c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        boundary(before) && boundary(after)
+    })
+}
+
+fn under_type_checking(node: Node, source: &str) -> bool {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        if parent.kind() == "if_statement"
+            && parent
+                .child_by_field_name("condition")
+                .is_some_and(|c| text(c, source).contains("TYPE_CHECKING"))
+        {
+            return true;
+        }
+        current = parent;
+    }
+    false
+}
+
+/// The edit that removes `names[index]`: the name and a comma, or the whole statement when it is
+/// the statement's only name. `None` when the statement shares its line with other code.
+fn removal(
+    names: &[ImportedName],
+    index: usize,
+    source: &str,
+) -> Option<(usize, usize, &'static str)> {
+    let target = &names[index];
+    let siblings: Vec<&ImportedName> = names
+        .iter()
+        .filter(|n| n.statement == target.statement)
+        .collect();
+    if siblings.len() > 1 {
+        let position = siblings.iter().position(|n| n.node == target.node)?;
+        return Some(match siblings.get(position + 1) {
+            Some(next) => (target.node.start_byte(), next.node.start_byte(), ""),
+            None => (
+                siblings[position - 1].node.end_byte(),
+                target.node.end_byte(),
+                "",
+            ),
+        });
+    }
+    let statement = target.statement;
+    let start = line_start(source, statement.start_byte());
+    let end = next_line_start(source, statement.end_byte());
+    let before = &source[start..statement.start_byte()];
+    let after = source[statement.end_byte()..end].trim();
+    if !before.trim().is_empty() || !(after.is_empty() || after.starts_with('#')) {
+        return None;
+    }
+    let block = statement.parent()?;
+    let mut cursor = block.walk();
+    let statements = block
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .count();
+    if statements == 1 && block.kind() == "block" {
+        return Some((statement.start_byte(), statement.end_byte(), "pass"));
+    }
+    Some((start, end, ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn style() -> Style {
+        Style::detect("")
+    }
+
+    #[test]
+    fn import_goes_in_sorted_position() {
+        let out = add_import("import json\nimport time\n\nx = 1\n", "asyncio", &style());
+        assert_eq!(out, "import asyncio\nimport json\nimport time\n\nx = 1\n");
+        let out = add_import(
+            "import abc\nfrom os import path\n\nx = 1\n",
+            "asyncio",
+            &style(),
+        );
+        assert_eq!(
+            out,
+            "import abc\nfrom os import path\nimport asyncio\n\nx = 1\n"
+        );
+    }
+
+    #[test]
+    fn import_after_docstring_and_future() {
+        let out = add_import("\"\"\"Doc.\"\"\"\nx = 1\n", "asyncio", &style());
+        assert_eq!(out, "\"\"\"Doc.\"\"\"\n\nimport asyncio\n\nx = 1\n");
+        let out = add_import(
+            "\"\"\"Doc.\"\"\"\n\nfrom __future__ import annotations\n\nx = 1\n",
+            "asyncio",
+            &style(),
+        );
+        assert_eq!(
+            out,
+            "\"\"\"Doc.\"\"\"\n\nfrom __future__ import annotations\n\nimport asyncio\n\nx = 1\n"
+        );
+    }
+
+    #[test]
+    fn import_keeps_encoding_comment_first() {
+        let out = add_import("# -*- coding: utf-8 -*-\nx = 1\n", "asyncio", &style());
+        assert_eq!(out, "# -*- coding: utf-8 -*-\nimport asyncio\n\nx = 1\n");
+    }
+
+    #[test]
+    fn import_not_added_twice() {
+        let source = "import asyncio\nx = 1\n";
+        assert_eq!(add_import(source, "asyncio", &style()), source);
+    }
+
+    #[test]
+    fn helper_after_imports_with_pep8_spacing() {
+        let out = add_helper(
+            "import asyncio\n\nasync def f():\n    pass\n",
+            "H = 1",
+            &style(),
+        );
+        assert_eq!(
+            out,
+            "import asyncio\n\n\nH = 1\n\n\nasync def f():\n    pass\n"
+        );
+        assert_eq!(add_helper(&out, "H = 1", &style()), out);
+    }
+
+    #[test]
+    fn removes_only_newly_unused_imports() {
+        let used: HashSet<String> = ["time".to_string(), "sleep".to_string()].into();
+        let out = remove_unused(
+            "import os, time\nfrom time import sleep, monotonic\nos.x(monotonic)\n",
+            &used,
+            false,
+        );
+        assert_eq!(
+            out,
+            "import os\nfrom time import monotonic\nos.x(monotonic)\n"
+        );
+        let out = remove_unused("import time\nimport os\nos.x()\n", &used, false);
+        assert_eq!(out, "import os\nos.x()\n");
+        let out = remove_unused("import time\n__all__ = ['time']\n", &used, false);
+        assert_eq!(out, "import time\n__all__ = ['time']\n");
+        let out = remove_unused("def f():\n    import time\n", &used, false);
+        assert_eq!(out, "def f():\n    pass\n");
+        assert_eq!(remove_unused("import time\n", &used, true), "import time\n");
+    }
+}

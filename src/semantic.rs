@@ -1,0 +1,595 @@
+//! The semantic model: the two questions every transform asks, answered once.
+//!
+//! - "Is this code running in a coroutine, and may `await` go here?" ([`Model::context`])
+//! - "What does this name or dotted expression refer to, through every import alias and local
+//!   shadowing?" ([`Model::qualified_name`])
+//!
+//! Scopes follow Python's rules: module, function, lambda, class (invisible to nested functions)
+//! and comprehension scopes. Bindings are collected per scope, lazily, the first time a name is
+//! resolved in it. The model is deliberately conservative: a name bound both by an import and by
+//! anything else in the same scope resolves to [`Resolved::Other`], so a transform never rewrites a
+//! call whose meaning depends on control flow.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use tree_sitter::Node;
+
+use crate::syntax::{self, is_async_def, text};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Binding {
+    /// Bound by an import; the fully qualified name it refers to (`time.sleep` for
+    /// `from time import sleep as nap`).
+    Import(String),
+    /// Bound by anything else: assignment, parameter, `def`, loop variable, `global`, ...
+    Other,
+}
+
+#[derive(Debug, Default)]
+struct Scope {
+    bindings: HashMap<String, Vec<Binding>>,
+    globals: HashSet<String>,
+}
+
+impl Scope {
+    fn bind(&mut self, name: &str, binding: Binding) {
+        self.bindings
+            .entry(name.to_string())
+            .or_default()
+            .push(binding);
+    }
+}
+
+/// What a name refers to at one place in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    Import(String),
+    Other,
+    /// Not bound in any enclosing scope: a builtin, or a name from a star import.
+    Unbound,
+}
+
+/// Where a piece of code runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Directly in the body of an `async def`: `await` may be inserted.
+    Async,
+    /// Inside an `async def` but where `await` cannot go (the reason says where).
+    AsyncNoAwait(&'static str),
+    /// Module level, a plain `def`, a class body, or code handed to a thread.
+    Sync,
+}
+
+/// How to refer to a module at one place in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleRef {
+    /// The local name to write (`asyncio`, or `aio` after `import asyncio as aio`).
+    pub name: String,
+    /// Whether `import <module>` must be added for `name` to work.
+    pub needs_import: bool,
+}
+
+pub struct Model<'t> {
+    source: &'t str,
+    root: Node<'t>,
+    scopes: RefCell<HashMap<usize, Rc<Scope>>>,
+}
+
+const SCOPE_KINDS: &[&str] = &[
+    "module",
+    "function_definition",
+    "lambda",
+    "class_definition",
+    "list_comprehension",
+    "set_comprehension",
+    "dictionary_comprehension",
+    "generator_expression",
+];
+
+const COMPREHENSION_KINDS: &[&str] = &[
+    "list_comprehension",
+    "set_comprehension",
+    "dictionary_comprehension",
+    "generator_expression",
+];
+
+impl<'t> Model<'t> {
+    pub fn new(source: &'t str, root: Node<'t>) -> Model<'t> {
+        Model {
+            source,
+            root,
+            scopes: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub fn source(&self) -> &'t str {
+        self.source
+    }
+
+    pub fn root(&self) -> Node<'t> {
+        self.root
+    }
+
+    /// Where `node` runs: in a coroutine (and whether `await` may be inserted there) or not.
+    pub fn context(&self, node: Node<'t>) -> Context {
+        let mut no_await: Option<&'static str> = None;
+        let mut current = node;
+        while let Some(parent) = current.parent() {
+            match parent.kind() {
+                "lambda" => {
+                    if self.runs_in_thread(parent) {
+                        return Context::Sync;
+                    }
+                    no_await.get_or_insert("inside a lambda");
+                }
+                "generator_expression" => {
+                    no_await.get_or_insert("inside a generator expression");
+                }
+                "function_definition" => {
+                    // A default value or decorator belongs to the enclosing scope, but the body
+                    // and parameters are what we meet here in practice; treat all as the body.
+                    return match (is_async_def(parent), no_await) {
+                        (true, None) => Context::Async,
+                        (true, Some(why)) => Context::AsyncNoAwait(why),
+                        (false, _) => Context::Sync,
+                    };
+                }
+                "class_definition" | "module" => return Context::Sync,
+                _ => {}
+            }
+            current = parent;
+        }
+        Context::Sync
+    }
+
+    /// A lambda passed to `asyncio.to_thread(...)` or `loop.run_in_executor(...)` runs in a thread,
+    /// where blocking is the point.
+    fn runs_in_thread(&self, lambda: Node<'t>) -> bool {
+        let Some(call) = lambda.parent().and_then(|args| args.parent()) else {
+            return false;
+        };
+        if call.kind() != "call" {
+            return false;
+        }
+        let Some(function) = call.child_by_field_name("function") else {
+            return false;
+        };
+        self.qualified_name(function).as_deref() == Some("asyncio.to_thread")
+            || (function.kind() == "attribute"
+                && function
+                    .child_by_field_name("attribute")
+                    .is_some_and(|attr| text(attr, self.source) == "run_in_executor"))
+    }
+
+    /// The fully qualified name of an identifier or dotted attribute expression that starts with
+    /// an imported name: `t.sleep` after `import time as t` is `time.sleep`.
+    pub fn qualified_name(&self, expr: Node<'t>) -> Option<String> {
+        match expr.kind() {
+            "identifier" => match self.resolve(text(expr, self.source), expr) {
+                Resolved::Import(qualified) => Some(qualified),
+                _ => None,
+            },
+            "attribute" => {
+                let object = self.qualified_name(expr.child_by_field_name("object")?)?;
+                let attribute = expr.child_by_field_name("attribute")?;
+                Some(format!("{object}.{}", text(attribute, self.source)))
+            }
+            _ => None,
+        }
+    }
+
+    /// What `name` refers to at `at`, following Python's scope rules.
+    pub fn resolve(&self, name: &str, at: Node<'t>) -> Resolved {
+        let mut innermost = true;
+        let mut current = Some(at);
+        while let Some(node) = current {
+            if SCOPE_KINDS.contains(&node.kind()) && node.kind() != "module" {
+                // A class body's names are invisible to the functions nested in it.
+                let visible = node.kind() != "class_definition" || innermost;
+                innermost = false;
+                if visible {
+                    let scope = self.scope(node);
+                    if scope.globals.contains(name) {
+                        break;
+                    }
+                    if let Some(bindings) = scope.bindings.get(name) {
+                        return classify(bindings);
+                    }
+                }
+            }
+            current = node.parent();
+        }
+        match self.scope(self.root).bindings.get(name) {
+            Some(bindings) => classify(bindings),
+            None => Resolved::Unbound,
+        }
+    }
+
+    /// How to refer to `module` at `at`: its existing import (or alias), or its plain name plus a
+    /// request to import it. `None` when the name is taken by something else.
+    pub fn module_ref(&self, module: &str, at: Node<'t>) -> Option<ModuleRef> {
+        match self.resolve(module, at) {
+            Resolved::Import(q) if q == module => {
+                return Some(ModuleRef {
+                    name: module.to_string(),
+                    needs_import: false,
+                });
+            }
+            Resolved::Unbound => {}
+            _ => return None,
+        }
+        let module_scope = self.scope(self.root);
+        let mut aliases: Vec<&String> = module_scope
+            .bindings
+            .iter()
+            .filter(|(_, bindings)| {
+                bindings
+                    .iter()
+                    .all(|b| *b == Binding::Import(module.to_string()))
+            })
+            .map(|(name, _)| name)
+            .collect();
+        aliases.sort();
+        for alias in aliases {
+            if self.resolve(alias, at) == Resolved::Import(module.to_string()) {
+                return Some(ModuleRef {
+                    name: alias.clone(),
+                    needs_import: false,
+                });
+            }
+        }
+        Some(ModuleRef {
+            name: module.to_string(),
+            needs_import: true,
+        })
+    }
+
+    /// Whether `name` is bound anywhere in the module's own scope (imports, assignments, defs).
+    pub fn is_bound_at_module_level(&self, name: &str) -> bool {
+        self.scope(self.root).bindings.contains_key(name)
+    }
+
+    fn scope(&self, node: Node<'t>) -> Rc<Scope> {
+        if let Some(scope) = self.scopes.borrow().get(&node.id()) {
+            return scope.clone();
+        }
+        let scope = Rc::new(self.collect_scope(node));
+        self.scopes.borrow_mut().insert(node.id(), scope.clone());
+        scope
+    }
+
+    fn collect_scope(&self, node: Node<'t>) -> Scope {
+        let mut scope = Scope::default();
+        match node.kind() {
+            "function_definition" | "lambda" => {
+                if let Some(parameters) = node.child_by_field_name("parameters") {
+                    self.bind_parameters(parameters, &mut scope);
+                }
+                if let Some(body) = node.child_by_field_name("body") {
+                    self.collect_statements(body, &mut scope);
+                }
+            }
+            "class_definition" => {
+                if let Some(body) = node.child_by_field_name("body") {
+                    self.collect_statements(body, &mut scope);
+                }
+            }
+            "module" => self.collect_statements(node, &mut scope),
+            _ => {
+                // Comprehensions bind their loop targets.
+                let mut cursor = node.walk();
+                for clause in node.named_children(&mut cursor) {
+                    if clause.kind() == "for_in_clause"
+                        && let Some(left) = clause.child_by_field_name("left")
+                    {
+                        self.bind_targets(left, &mut scope);
+                    }
+                }
+            }
+        }
+        scope
+    }
+
+    fn bind_parameters(&self, parameters: Node<'t>, scope: &mut Scope) {
+        for identifier in syntax::descendants(parameters, |n| n.kind() == "identifier") {
+            // Identifiers inside a default value or an annotation are uses, not parameters.
+            let is_name = identifier.parent().is_some_and(|p| match p.kind() {
+                "default_parameter" | "typed_default_parameter" => {
+                    p.child_by_field_name("name") == Some(identifier)
+                }
+                "parameters"
+                | "lambda_parameters"
+                | "typed_parameter"
+                | "list_splat_pattern"
+                | "dictionary_splat_pattern" => true,
+                _ => false,
+            });
+            if is_name {
+                scope.bind(text(identifier, self.source), Binding::Other);
+            }
+        }
+    }
+
+    /// Walks the statements of a scope body without entering nested scopes.
+    fn collect_statements(&self, body: Node<'t>, scope: &mut Scope) {
+        let mut stack = vec![body];
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "import_statement" => self.bind_import(node, scope),
+                "import_from_statement" => self.bind_import_from(node, scope),
+                "function_definition" | "class_definition" => {
+                    if let Some(name) = node.child_by_field_name("name") {
+                        scope.bind(text(name, self.source), Binding::Other);
+                    }
+                    // Decorators, defaults and bases are evaluated here, but only walrus could
+                    // bind in them; skip the nested body.
+                    continue;
+                }
+                "lambda" => continue,
+                kind if COMPREHENSION_KINDS.contains(&kind) => {
+                    // Only a walrus inside a comprehension binds in the enclosing scope.
+                    for walrus in syntax::descendants(node, |n| n.kind() == "named_expression") {
+                        if let Some(name) = walrus.child_by_field_name("name") {
+                            scope.bind(text(name, self.source), Binding::Other);
+                        }
+                    }
+                    continue;
+                }
+                "assignment" | "augmented_assignment" | "for_statement" => {
+                    if let Some(left) = node.child_by_field_name("left") {
+                        self.bind_targets(left, scope);
+                    }
+                }
+                "as_pattern" => {
+                    if let Some(alias) = node.child_by_field_name("alias") {
+                        self.bind_targets(alias, scope);
+                    }
+                }
+                "except_clause" => {
+                    if let Some(alias) = node.child_by_field_name("alias") {
+                        self.bind_targets(alias, scope);
+                    }
+                }
+                "named_expression" => {
+                    if let Some(name) = node.child_by_field_name("name") {
+                        scope.bind(text(name, self.source), Binding::Other);
+                    }
+                }
+                "global_statement" => {
+                    let mut cursor = node.walk();
+                    for name in node.named_children(&mut cursor) {
+                        scope.globals.insert(text(name, self.source).to_string());
+                    }
+                }
+                "nonlocal_statement" => {
+                    let mut cursor = node.walk();
+                    for name in node.named_children(&mut cursor) {
+                        scope.bind(text(name, self.source), Binding::Other);
+                    }
+                }
+                "case_pattern" => {
+                    // Capture patterns bind; dotted value patterns do not, but binding them too
+                    // only makes resolution more conservative.
+                    for identifier in syntax::descendants(node, |n| n.kind() == "identifier") {
+                        scope.bind(text(identifier, self.source), Binding::Other);
+                    }
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev());
+        }
+    }
+
+    fn bind_targets(&self, target: Node<'t>, scope: &mut Scope) {
+        match target.kind() {
+            "identifier" => scope.bind(text(target, self.source), Binding::Other),
+            "attribute" | "subscript" => {}
+            _ => {
+                let mut cursor = target.walk();
+                for child in target.named_children(&mut cursor) {
+                    self.bind_targets(child, scope);
+                }
+            }
+        }
+    }
+
+    fn bind_import(&self, node: Node<'t>, scope: &mut Scope) {
+        let mut cursor = node.walk();
+        for name in node.children_by_field_name("name", &mut cursor) {
+            match name.kind() {
+                "dotted_name" => {
+                    // `import os.path` binds `os`.
+                    let full = text(name, self.source);
+                    let first = full.split('.').next().unwrap_or(full).trim();
+                    scope.bind(first, Binding::Import(first.to_string()));
+                }
+                "aliased_import" => {
+                    if let (Some(module), Some(alias)) = (
+                        name.child_by_field_name("name"),
+                        name.child_by_field_name("alias"),
+                    ) {
+                        scope.bind(
+                            text(alias, self.source),
+                            Binding::Import(dotted(module, self.source)),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn bind_import_from(&self, node: Node<'t>, scope: &mut Scope) {
+        let Some(module) = node.child_by_field_name("module_name") else {
+            return;
+        };
+        let module = dotted(module, self.source);
+        let mut cursor = node.walk();
+        for name in node.children_by_field_name("name", &mut cursor) {
+            let (imported, local) = match name.kind() {
+                "dotted_name" => (name, name),
+                "aliased_import" => match (
+                    name.child_by_field_name("name"),
+                    name.child_by_field_name("alias"),
+                ) {
+                    (Some(imported), Some(alias)) => (imported, alias),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let qualified = format!("{module}.{}", dotted(imported, self.source));
+            scope.bind(text(local, self.source), Binding::Import(qualified));
+        }
+    }
+}
+
+/// A dotted name's text without the spaces Python tolerates around the dots.
+fn dotted(node: Node, source: &str) -> String {
+    text(node, source)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\\')
+        .collect()
+}
+
+fn classify(bindings: &[Binding]) -> Resolved {
+    match bindings {
+        [Binding::Import(first), rest @ ..]
+            if rest.iter().all(|b| *b == Binding::Import(first.clone())) =>
+        {
+            Resolved::Import(first.clone())
+        }
+        _ => Resolved::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    /// Resolves the callee of the first call whose text starts with `needle`.
+    fn callee(source: &str, needle: &str) -> (Option<String>, Context) {
+        let tree = parse(source);
+        let model = Model::new(source, tree.root_node());
+        let call = syntax::descendants(tree.root_node(), |n| n.kind() == "call")
+            .into_iter()
+            .find(|c| text(*c, source).starts_with(needle))
+            .expect("call present");
+        let function = call.child_by_field_name("function").unwrap();
+        (model.qualified_name(function), model.context(call))
+    }
+
+    #[test]
+    fn resolves_every_import_form() {
+        for (source, needle) in [
+            (
+                "import time\nasync def f():\n    time.sleep(1)\n",
+                "time.sleep",
+            ),
+            (
+                "import time as t\nasync def f():\n    t.sleep(1)\n",
+                "t.sleep",
+            ),
+            (
+                "from time import sleep\nasync def f():\n    sleep(1)\n",
+                "sleep",
+            ),
+            (
+                "from time import sleep as nap\nasync def f():\n    nap(1)\n",
+                "nap",
+            ),
+            (
+                "async def f():\n    import time\n    time.sleep(1)\n",
+                "time.sleep",
+            ),
+        ] {
+            assert_eq!(
+                callee(source, needle),
+                (Some("time.sleep".into()), Context::Async),
+                "{source}"
+            );
+        }
+    }
+
+    #[test]
+    fn shadowing_hides_the_import() {
+        for source in [
+            "import time\nasync def f(time):\n    time.sleep(1)\n",
+            "import time\nasync def f():\n    time = Clock()\n    time.sleep(1)\n",
+            "from time import sleep\nasync def f():\n    for sleep in xs:\n        sleep(1)\n",
+            "import time\ntime = Clock()\nasync def f():\n    time.sleep(1)\n",
+        ] {
+            let needle = if source.contains("for sleep") {
+                "sleep"
+            } else {
+                "time.sleep"
+            };
+            assert_eq!(callee(source, needle).0, None, "{source}");
+        }
+    }
+
+    #[test]
+    fn global_declaration_reaches_the_module_import() {
+        let source = "import time\nasync def f():\n    global time\n    time.sleep(1)\n";
+        assert_eq!(callee(source, "time.sleep").0, Some("time.sleep".into()));
+    }
+
+    #[test]
+    fn class_scope_is_invisible_to_methods() {
+        let source =
+            "import time\nclass A:\n    time = 1\n    async def f(self):\n        time.sleep(1)\n";
+        assert_eq!(callee(source, "time.sleep").0, Some("time.sleep".into()));
+    }
+
+    #[test]
+    fn contexts() {
+        let nested = "import time\nasync def f():\n    def g():\n        time.sleep(1)\n";
+        assert_eq!(callee(nested, "time.sleep").1, Context::Sync);
+        let lambda = "import time\nasync def f():\n    g = lambda: time.sleep(1)\n";
+        assert_eq!(
+            callee(lambda, "time.sleep").1,
+            Context::AsyncNoAwait("inside a lambda")
+        );
+        let genexp = "import time\nasync def f():\n    any(time.sleep(x) for x in y)\n";
+        assert_eq!(
+            callee(genexp, "time.sleep").1,
+            Context::AsyncNoAwait("inside a generator expression")
+        );
+        let listcomp = "import time\nasync def f():\n    [time.sleep(x) for x in y]\n";
+        assert_eq!(callee(listcomp, "time.sleep").1, Context::Async);
+        let threaded = "import asyncio, time\nasync def f():\n    await asyncio.to_thread(lambda: time.sleep(1))\n";
+        assert_eq!(callee(threaded, "time.sleep").1, Context::Sync);
+        let class_body = "import time\nasync def f():\n    class A:\n        time.sleep(1)\n";
+        assert_eq!(callee(class_body, "time.sleep").1, Context::Sync);
+    }
+
+    #[test]
+    fn module_ref_uses_existing_alias_or_asks_for_import() {
+        let check = |source: &str| {
+            let tree = parse(source);
+            let model = Model::new(source, tree.root_node());
+            let call = syntax::descendants(tree.root_node(), |n| n.kind() == "call")[0];
+            model.module_ref("asyncio", call)
+        };
+        let plain = |name: &str, needs_import| {
+            Some(ModuleRef {
+                name: name.into(),
+                needs_import,
+            })
+        };
+        assert_eq!(check("async def f():\n    g()\n"), plain("asyncio", true));
+        assert_eq!(
+            check("import asyncio\nasync def f():\n    g()\n"),
+            plain("asyncio", false)
+        );
+        assert_eq!(
+            check("import asyncio as aio\nasync def f():\n    g()\n"),
+            plain("aio", false)
+        );
+        assert_eq!(check("asyncio = None\nasync def f():\n    g()\n"), None);
+    }
+}

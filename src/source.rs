@@ -1,0 +1,274 @@
+//! Reading a Python file faithfully: bytes in, text plus everything needed to write the same bytes
+//! back (BOM, line endings, indentation unit, quote style).
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Why a file was skipped. Displayed as one line after the file's path.
+#[derive(Debug)]
+pub enum FileProblem {
+    Read(io::Error),
+    Binary,
+    NotUtf8 {
+        line: usize,
+    },
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    ChangedOnDisk,
+    ReadOnly,
+    Write(io::Error),
+}
+
+impl fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileProblem::Read(e) => write!(f, "cannot read: {}", io_reason(e)),
+            FileProblem::Binary => f.write_str("binary file (contains a NUL byte); skipped"),
+            FileProblem::NotUtf8 { line } => {
+                write!(
+                    f,
+                    "not valid UTF-8 (first bad byte on line {line}); skipped"
+                )
+            }
+            FileProblem::Syntax {
+                line,
+                column,
+                message,
+            } => {
+                write!(
+                    f,
+                    "syntax error at {line}:{column}: {message}; not rewritten"
+                )
+            }
+            FileProblem::ChangedOnDisk => {
+                f.write_str("changed on disk while asyncmod was working; left as it is now")
+            }
+            FileProblem::ReadOnly => f.write_str("file is read-only; not rewritten"),
+            FileProblem::Write(e) => write!(f, "cannot write: {}", io_reason(e)),
+        }
+    }
+}
+
+fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        io::ErrorKind::IsADirectory => "is a directory".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// A problem tied to the file it happened in.
+#[derive(Debug)]
+pub struct FileError {
+    pub path: PathBuf,
+    pub problem: FileProblem,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.problem)
+    }
+}
+
+impl std::error::Error for FileError {}
+
+/// A decoded source file and the exact bytes it came from.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// The bytes as read, used to detect a change on disk before writing.
+    pub original: Vec<u8>,
+    pub has_bom: bool,
+    /// The text without the BOM.
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn read(path: &Path) -> Result<SourceFile, FileError> {
+        let bytes = std::fs::read(path).map_err(|e| FileError {
+            path: path.to_path_buf(),
+            problem: FileProblem::Read(e),
+        })?;
+        SourceFile::from_bytes(path, bytes)
+    }
+
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<SourceFile, FileError> {
+        let fail = |problem| FileError {
+            path: path.to_path_buf(),
+            problem,
+        };
+        if bytes.contains(&0) {
+            return Err(fail(FileProblem::Binary));
+        }
+        let has_bom = bytes.starts_with(UTF8_BOM);
+        let body = if has_bom {
+            &bytes[UTF8_BOM.len()..]
+        } else {
+            &bytes[..]
+        };
+        let text = match std::str::from_utf8(body) {
+            Ok(text) => text.to_string(),
+            Err(e) => {
+                let line = body[..e.valid_up_to()]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1;
+                return Err(fail(FileProblem::NotUtf8 { line }));
+            }
+        };
+        Ok(SourceFile {
+            path: path.to_path_buf(),
+            original: bytes,
+            has_bom,
+            text,
+        })
+    }
+
+    /// The bytes to write for a new version of the text, with the BOM restored.
+    pub fn encode(&self, text: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(text.len() + 3);
+        if self.has_bom {
+            out.extend_from_slice(UTF8_BOM);
+        }
+        out.extend_from_slice(text.as_bytes());
+        out
+    }
+}
+
+/// How a file writes itself, so that inserted code looks like the code around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Style {
+    pub newline: &'static str,
+    pub indent: String,
+    pub quote: char,
+}
+
+impl Style {
+    pub fn detect(text: &str) -> Style {
+        let newline = match text.find('\n') {
+            Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        };
+        Style {
+            newline,
+            indent: detect_indent(text),
+            quote: detect_quote(text),
+        }
+    }
+
+    /// Re-indents `code` (written with four spaces and `\n`) into this file's style, prefixing
+    /// every non-empty line with `base`.
+    pub fn render(&self, code: &str, base: &str) -> String {
+        let mut out = String::with_capacity(code.len() + 16);
+        for (i, line) in code.split('\n').enumerate() {
+            if i > 0 {
+                out.push_str(self.newline);
+            }
+            if line.is_empty() {
+                continue;
+            }
+            let spaces = line.len() - line.trim_start_matches(' ').len();
+            out.push_str(base);
+            for _ in 0..spaces / 4 {
+                out.push_str(&self.indent);
+            }
+            out.push_str(&line[spaces - spaces % 4..]);
+        }
+        out
+    }
+
+    /// A string literal in the file's preferred quotes.
+    pub fn quoted(&self, s: &str) -> String {
+        format!("{q}{s}{q}", q = self.quote)
+    }
+}
+
+/// The indentation unit: the leading whitespace of the first line that is indented deeper than
+/// the line before it. Defaults to four spaces.
+fn detect_indent(text: &str) -> String {
+    let mut previous = "";
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = &line[..line.len() - trimmed.len()];
+        if indent.len() > previous.len() && indent.starts_with(previous) {
+            let unit = &indent[previous.len()..];
+            if !unit.is_empty() {
+                return unit.to_string();
+            }
+        }
+        previous = indent;
+    }
+    "    ".to_string()
+}
+
+/// The quote character most string literals start with.
+fn detect_quote(text: &str) -> char {
+    let double = text.matches('"').count();
+    let single = text.matches('\'').count();
+    if single > double { '\'' } else { '"' }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_tabs_crlf_and_single_quotes() {
+        let style = Style::detect("def f():\r\n\tx = 'a'\r\n\treturn 'b'\r\n");
+        assert_eq!(style.newline, "\r\n");
+        assert_eq!(style.indent, "\t");
+        assert_eq!(style.quote, '\'');
+    }
+
+    #[test]
+    fn indent_unit_ignores_continuation_lines_that_dedent() {
+        let style = Style::detect("if x:\n  y = 1\n  if z:\n    w = 2\n");
+        assert_eq!(style.indent, "  ");
+    }
+
+    #[test]
+    fn render_reindents_into_file_style() {
+        let style = Style {
+            newline: "\r\n",
+            indent: "\t".into(),
+            quote: '"',
+        };
+        assert_eq!(
+            style.render("def f():\n    return 1\n", "  "),
+            "  def f():\r\n  \treturn 1\r\n"
+        );
+    }
+
+    #[test]
+    fn bom_is_stripped_and_restored() {
+        let file =
+            SourceFile::from_bytes(Path::new("x.py"), b"\xEF\xBB\xBFx = 1\n".to_vec()).unwrap();
+        assert!(file.has_bom);
+        assert_eq!(file.text, "x = 1\n");
+        assert_eq!(file.encode("y = 2\n"), b"\xEF\xBB\xBFy = 2\n");
+    }
+
+    #[test]
+    fn rejects_binary_and_bad_utf8_with_line() {
+        let err = SourceFile::from_bytes(Path::new("b.py"), b"a\0b".to_vec()).unwrap_err();
+        assert!(matches!(err.problem, FileProblem::Binary));
+        let err =
+            SourceFile::from_bytes(Path::new("l.py"), b"x = 1\ny = '\xE9'\n".to_vec()).unwrap_err();
+        assert!(matches!(err.problem, FileProblem::NotUtf8 { line: 2 }));
+        assert_eq!(
+            err.to_string(),
+            "l.py: not valid UTF-8 (first bad byte on line 2); skipped"
+        );
+    }
+}

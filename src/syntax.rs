@@ -1,0 +1,125 @@
+//! tree-sitter parsing and small helpers over its nodes.
+
+use tree_sitter::{Node, Parser, Tree};
+
+thread_local! {
+    static PARSER: std::cell::RefCell<Parser> = std::cell::RefCell::new(new_parser());
+}
+
+fn new_parser() -> Parser {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .expect("the bundled tree-sitter-python grammar matches the tree-sitter version");
+    parser
+}
+
+/// Parses Python source; tree-sitter always yields a tree (with ERROR nodes where it had to recover).
+pub fn parse(text: &str) -> Tree {
+    PARSER.with(|parser| {
+        parser
+            .borrow_mut()
+            .parse(text, None)
+            .expect("parsing without a timeout or cancellation flag always returns a tree")
+    })
+}
+
+/// The source text of a node.
+pub fn text<'s>(node: Node, source: &'s str) -> &'s str {
+    &source[node.byte_range()]
+}
+
+/// Whether a function definition is `async def`.
+pub fn is_async_def(node: Node) -> bool {
+    node.kind() == "function_definition"
+        && node.child(0).is_some_and(|first| first.kind() == "async")
+}
+
+/// Every descendant of `root` (itself included) in source order, filtered by `keep`.
+pub fn descendants<'t>(root: Node<'t>, mut keep: impl FnMut(Node<'t>) -> bool) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if keep(node) {
+            out.push(node);
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.node() == root {
+                return out;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
+/// Maps byte offsets to 1-based lines and 1-based character columns.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
+
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts[line - 1]
+    }
+
+    /// 1-based (line, character column) of a byte offset.
+    pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
+        let line = self.line(offset);
+        let start = self.line_start(line);
+        let column = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
+        (line, column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_counts_characters() {
+        let text = "a = 1\nb = 'é' + c\n";
+        let index = LineIndex::new(text);
+        let c = text.find('c').unwrap();
+        assert_eq!(index.position(text, 0), (1, 1));
+        assert_eq!(index.position(text, c), (2, 11));
+    }
+
+    #[test]
+    fn async_def_is_recognised() {
+        let source = "async def f():\n    pass\ndef g():\n    pass\n";
+        let tree = parse(source);
+        let defs = descendants(tree.root_node(), |n| n.kind() == "function_definition");
+        assert_eq!(
+            defs.iter().map(|d| is_async_def(*d)).collect::<Vec<_>>(),
+            [true, false]
+        );
+    }
+}

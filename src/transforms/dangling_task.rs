@@ -1,0 +1,224 @@
+//! `dangling-task`: a task created and dropped (`asyncio.create_task(...)` as a statement) is kept
+//! in a module-level set and its failure reported through the loop's exception handler.
+//! Documentation, safety and examples: `transforms/dangling-task.toml`.
+
+use std::collections::HashSet;
+
+use tree_sitter::Node;
+
+use crate::finding::{Edit, Finding, Fix, Helper, Safety};
+use crate::imports;
+use crate::syntax;
+use crate::transforms::{FileContext, Transform};
+
+pub struct DanglingTask;
+
+const ID: &str = "dangling-task";
+
+const TASK_FACTORIES: &[&str] = &[
+    "asyncio.create_task",
+    "asyncio.ensure_future",
+    "asyncio.tasks.create_task",
+    "asyncio.tasks.ensure_future",
+];
+
+const LOOP_GETTERS: &[&str] = &[
+    "asyncio.get_event_loop",
+    "asyncio.get_running_loop",
+    "asyncio.new_event_loop",
+];
+
+/// The helper, written with four-space indents, `"` quotes and `\n`; `{sfx}` makes names unique.
+const HELPER: &str = r#"# Keeps fire-and-forget tasks alive and reports their failures (added by asyncmod).
+_background_tasks{sfx} = set()
+
+
+def _keep_background_task{sfx}(task):
+    _background_tasks{sfx}.add(task)
+    task.add_done_callback(_background_task_done{sfx})
+    return task
+
+
+def _background_task_done{sfx}(task):
+    _background_tasks{sfx}.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        task.get_loop().call_exception_handler(
+            {
+                "message": "Unhandled exception in background task",
+                "exception": task.exception(),
+                "task": task,
+            }
+        )"#;
+
+impl Transform for DanglingTask {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn triggers(&self) -> &'static [&'static [&'static str]] {
+        &[&["create_task"], &["ensure_future"]]
+    }
+
+    fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        let mut helper: Option<(String, Helper)> = None;
+        for &call in file.calls {
+            let Some(statement) = call.parent().filter(|p| p.kind() == "expression_statement")
+            else {
+                continue;
+            };
+            if statement.named_child_count() != 1 {
+                continue;
+            }
+            let Some(function) = call.child_by_field_name("function") else {
+                continue;
+            };
+            let Some(api) = self.task_api(file, function, call) else {
+                continue;
+            };
+            let finding = file.finding(
+                ID,
+                call,
+                format!(
+                    "the task from `{api}` is dropped: the event loop keeps only a weak reference, \
+                     so it can vanish mid-flight, and its exception is never seen"
+                ),
+            );
+            let anchor = imports::helper_anchor(file.model.root(), file.source);
+            if is_module_level(statement) && statement.start_byte() < anchor {
+                findings.push(
+                    finding.report_only(
+                        "it runs before the imports end, where no helper can be defined",
+                    ),
+                );
+                continue;
+            }
+            let (keep, helper) = helper.get_or_insert_with(|| self.helper(file)).clone();
+            let fix = Fix {
+                safety: Safety::Safe,
+                edits: vec![Edit::replace(
+                    call.byte_range(),
+                    format!("{keep}({})", file.text(call)),
+                )],
+                imports: Vec::new(),
+                helpers: vec![helper],
+            };
+            findings.push(finding.with_fix(fix));
+        }
+    }
+}
+
+impl DanglingTask {
+    /// The API that created the task (for the message), if `function` creates one.
+    fn task_api(&self, file: &FileContext, function: Node, call: Node) -> Option<String> {
+        if let Some(name) = file.model.qualified_name(function)
+            && TASK_FACTORIES.contains(&name.as_str())
+        {
+            return Some(name);
+        }
+        if function.kind() != "attribute" {
+            return None;
+        }
+        let method = function.child_by_field_name("attribute")?;
+        if file.text(method) != "create_task" {
+            return None;
+        }
+        let receiver = function.child_by_field_name("object")?;
+        self.is_event_loop(file, receiver, call)
+            .then(|| format!("{}.create_task", file.text(receiver)))
+    }
+
+    /// `asyncio.get_running_loop()`, a name or attribute called `loop`/`*_loop`, or a name
+    /// assigned from one of asyncio's loop getters. A `TaskGroup` (`tg.create_task`) keeps its
+    /// tasks itself and never matches.
+    fn is_event_loop(&self, file: &FileContext, receiver: Node, call: Node) -> bool {
+        let is_loop_getter = |node: Node| {
+            node.kind() == "call"
+                && node
+                    .child_by_field_name("function")
+                    .and_then(|f| file.model.qualified_name(f))
+                    .is_some_and(|name| LOOP_GETTERS.contains(&name.as_str()))
+        };
+        if is_loop_getter(receiver) {
+            return true;
+        }
+        let last_name = match receiver.kind() {
+            "identifier" => receiver,
+            "attribute" => match receiver.child_by_field_name("attribute") {
+                Some(attribute) => attribute,
+                None => return false,
+            },
+            _ => return false,
+        };
+        let name = file.text(last_name).to_ascii_lowercase();
+        if name == "loop" || name.ends_with("_loop") {
+            return true;
+        }
+        if receiver.kind() != "identifier" {
+            return false;
+        }
+        // `lp = asyncio.get_running_loop()` in the same function (or module).
+        let scope = enclosing_scope(call);
+        let receiver_text = file.text(receiver);
+        syntax::descendants(scope, |n| n.kind() == "assignment")
+            .into_iter()
+            .any(|assignment| {
+                assignment
+                    .child_by_field_name("left")
+                    .is_some_and(|l| file.text(l) == receiver_text)
+                    && assignment
+                        .child_by_field_name("right")
+                        .is_some_and(is_loop_getter)
+            })
+    }
+
+    /// The name of the keep function and the helper defining it: the existing helper when the
+    /// file already has it, otherwise one whose names clash with nothing in the file.
+    fn helper(&self, file: &FileContext) -> (String, Helper) {
+        let identifiers: HashSet<&str> =
+            syntax::descendants(file.model.root(), |n| n.kind() == "identifier")
+                .into_iter()
+                .map(|n| file.text(n))
+                .collect();
+        for n in 0.. {
+            let sfx = if n == 0 {
+                String::new()
+            } else {
+                format!("_{n}")
+            };
+            let mut code = HELPER.replace("{sfx}", &sfx);
+            if file.style.quote == '\'' {
+                code = code.replace('"', "'");
+            }
+            let code = file.style.render(&code, "");
+            let keep = format!("_keep_background_task{sfx}");
+            let names = [
+                format!("_background_tasks{sfx}"),
+                keep.clone(),
+                format!("_background_task_done{sfx}"),
+            ];
+            if file.source.contains(&code)
+                || names
+                    .iter()
+                    .all(|name| !identifiers.contains(name.as_str()))
+            {
+                return (keep, Helper { code });
+            }
+        }
+        unreachable!("some suffix is always free")
+    }
+}
+
+fn is_module_level(statement: Node) -> bool {
+    statement.parent().is_some_and(|p| p.kind() == "module")
+}
+
+fn enclosing_scope(node: Node) -> Node {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        if matches!(parent.kind(), "function_definition" | "module") {
+            return parent;
+        }
+        current = parent;
+    }
+    current
+}

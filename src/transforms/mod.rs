@@ -1,0 +1,80 @@
+//! One module per transform, each named like its definition in `transforms/<id>.toml`.
+//!
+//! A transform is a small value with one entry point: given a parsed file and its semantic model,
+//! push findings. It never writes files, never prints and never edits import lines itself: it asks
+//! for imports and module-level helpers through its [`Fix`](crate::finding::Fix).
+
+use std::path::Path;
+
+use tree_sitter::Node;
+
+use crate::config::Settings;
+use crate::definitions;
+use crate::finding::{Finding, Severity};
+use crate::semantic::Model;
+use crate::source::Style;
+
+mod dangling_task;
+mod time_sleep;
+
+pub trait Transform: Sync {
+    /// The id of its definition in `transforms/`.
+    fn id(&self) -> &'static str;
+
+    /// What a file must contain to possibly hold a finding: any one group, every string of it.
+    /// Files that match no group of any enabled transform are never parsed.
+    fn triggers(&self) -> &'static [&'static [&'static str]];
+
+    fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>);
+}
+
+/// Everything a transform may read about one file.
+pub struct FileContext<'a, 't> {
+    pub path: &'a Path,
+    pub source: &'t str,
+    pub model: &'a Model<'t>,
+    /// Every `call` node of the file, in source order, collected once for all transforms.
+    pub calls: &'a [Node<'t>],
+    pub style: &'a Style,
+    pub settings: &'a Settings,
+}
+
+impl<'t> FileContext<'_, 't> {
+    /// A finding of `transform` at `node`, with the severity its definition gives.
+    pub fn finding(
+        &self,
+        transform: &'static str,
+        node: Node,
+        message: impl Into<String>,
+    ) -> Finding {
+        let severity = definitions::get(transform).map_or(Severity::Warning, |d| d.severity);
+        Finding {
+            transform,
+            severity,
+            range: node.byte_range(),
+            message: message.into(),
+            fix: None,
+            no_fix_reason: None,
+        }
+    }
+
+    pub fn text(&self, node: Node) -> &'t str {
+        &self.source[node.byte_range()]
+    }
+}
+
+static ALL: &[&dyn Transform] = &[&time_sleep::TimeSleep, &dangling_task::DanglingTask];
+
+/// Every transform, in definition order.
+pub fn all() -> &'static [&'static dyn Transform] {
+    ALL
+}
+
+/// The transforms a run enables.
+pub fn enabled(settings: &Settings) -> Vec<&'static dyn Transform> {
+    all()
+        .iter()
+        .copied()
+        .filter(|t| settings.is_enabled(t.id()))
+        .collect()
+}
