@@ -89,12 +89,52 @@ pub fn helper_anchor(root: Node, source: &str) -> usize {
     }
 }
 
+/// Where code goes in a module with no docstring and no imports: after the leading comments
+/// when a blank line separates them from the code, else above the comments attached to the first
+/// statement, but never above a shebang or an encoding cookie.
 fn first_statement_start(root: Node, source: &str) -> usize {
     let mut cursor = root.walk();
-    let first = root
-        .named_children(&mut cursor)
-        .find(|c| c.kind() != "comment");
-    first.map_or(source.len(), |n| line_start(source, n.start_byte()))
+    let children: Vec<Node> = root.named_children(&mut cursor).collect();
+    let first = children.iter().position(|c| c.kind() != "comment");
+    let statement_start = first.map_or(source.len(), |i| {
+        line_start(source, children[i].start_byte())
+    });
+    let comments = &children[..first.unwrap_or(children.len())];
+    let Some(last) = comments.last() else {
+        return statement_start;
+    };
+    let after_comments = next_line_start(source, last.end_byte());
+    if after_comments < statement_start || first.is_none() {
+        return after_comments;
+    }
+    let mut block_start = line_start(source, last.start_byte());
+    for comment in comments.iter().rev().skip(1) {
+        if next_line_start(source, comment.end_byte()) != block_start {
+            break;
+        }
+        block_start = line_start(source, comment.start_byte());
+    }
+    let protected_end = comments
+        .iter()
+        .filter(|c| c.start_position().row < 2)
+        .filter(|c| {
+            let t = text(**c, source);
+            t.starts_with("#!") || t.contains("coding:") || t.contains("coding=")
+        })
+        .map(|c| next_line_start(source, c.end_byte()))
+        .max()
+        .unwrap_or(0);
+    block_start.max(protected_end)
+}
+
+/// A blank line to put after inserted code unless the line at `at` is blank or the file ends.
+fn blank_line_before(source: &str, at: usize, nl: &str) -> String {
+    let line = &source[at..next_line_start(source, at)];
+    if at < source.len() && !line.trim().is_empty() {
+        nl.to_string()
+    } else {
+        String::new()
+    }
 }
 
 /// Whether the module already has a top-level `import module` (unaliased).
@@ -151,8 +191,7 @@ pub fn add_import(source: &str, module: &str, style: &Style) -> String {
         after_with_blank_lines(source, docstring.end_byte(), &line, nl)
     } else {
         let at = first_statement_start(root, source);
-        let suffix = if at < source.len() { nl } else { "" };
-        (at, format!("{line}{suffix}"))
+        (at, format!("{line}{}", blank_line_before(source, at, nl)))
     };
     splice(source, at, at, &insert)
 }
@@ -198,13 +237,14 @@ pub fn add_helper(source: &str, code: &str, style: &Style) -> String {
             splice(source, start, end, &format!("{lead}{nl}{nl}{code}{trail}"))
         }
         None => {
-            let at = first_statement_start(root, source);
-            let trail = if at < source.len() {
+            let start = first_statement_start(root, source);
+            let end = skip_blank_lines(source, start);
+            let trail = if end < source.len() {
                 format!("{nl}{nl}{nl}")
             } else {
                 nl.to_string()
             };
-            splice(source, at, at, &format!("{code}{trail}"))
+            splice(source, start, end, &format!("{code}{trail}"))
         }
     }
 }
@@ -277,14 +317,62 @@ fn reference_counts(root: Node, source: &str) -> HashMap<String, usize> {
     counts
 }
 
-/// The local names of imports that are used somewhere in the file.
-pub fn used_imports(source: &str) -> HashSet<String> {
+/// Identifies an import binding across rewrites (byte offsets move): the dotted path of the
+/// functions and classes around it, and its local name.
+type BindingKey = (String, String);
+
+fn binding_key(name: &ImportedName, source: &str) -> BindingKey {
+    let mut path = Vec::new();
+    let mut current = name.statement;
+    while let Some(parent) = current.parent() {
+        if matches!(parent.kind(), "function_definition" | "class_definition")
+            && let Some(n) = parent.child_by_field_name("name")
+        {
+            path.push(text(n, source));
+        }
+        current = parent;
+    }
+    path.reverse();
+    (path.join("."), name.local.clone())
+}
+
+/// Whether an import binding is used: anywhere in the file for a module-level import (an
+/// over-approximation that only ever keeps imports), inside its function for a local one.
+fn is_used(
+    name: &ImportedName,
+    root: Node,
+    source: &str,
+    file_counts: &HashMap<String, usize>,
+) -> bool {
+    let mut scope = None;
+    let mut current = name.statement;
+    while let Some(parent) = current.parent() {
+        if parent.kind() == "function_definition" {
+            scope = Some(parent);
+            break;
+        }
+        current = parent;
+    }
+    let count = match scope {
+        None => file_counts.get(&name.local).copied().unwrap_or(0),
+        Some(function) if function == root => 0,
+        Some(function) => reference_counts(function, source)
+            .get(&name.local)
+            .copied()
+            .unwrap_or(0),
+    };
+    count > 0
+}
+
+/// The import bindings that are used somewhere in the file.
+pub fn used_imports(source: &str) -> HashSet<BindingKey> {
     let tree = parse(source);
-    let counts = reference_counts(tree.root_node(), source);
-    imported_names(tree.root_node(), source)
-        .into_iter()
-        .filter(|name| counts.get(&name.local).is_some_and(|&c| c > 0))
-        .map(|name| name.local)
+    let root = tree.root_node();
+    let counts = reference_counts(root, source);
+    imported_names(root, source)
+        .iter()
+        .filter(|name| is_used(name, root, source, &counts))
+        .map(|name| binding_key(name, source))
         .collect()
 }
 
@@ -293,7 +381,7 @@ pub fn used_imports(source: &str) -> HashSet<String> {
 /// imports under `if TYPE_CHECKING:`.
 pub fn remove_unused(
     source: &str,
-    previously_used: &HashSet<String>,
+    previously_used: &HashSet<BindingKey>,
     is_package_init: bool,
 ) -> String {
     if is_package_init || previously_used.is_empty() {
@@ -311,8 +399,8 @@ pub fn remove_unused(
             .map(|s| text(*s, &current))
             .collect();
         let removable = names.iter().position(|name| {
-            previously_used.contains(&name.local)
-                && counts.get(&name.local).copied().unwrap_or(0) == 0
+            previously_used.contains(&binding_key(name, &current))
+                && !is_used(name, root, &current, &counts)
                 && !strings.iter().any(|s| mentions(s, &name.local))
                 && !under_type_checking(name.statement, &current)
         });
@@ -437,6 +525,28 @@ mod tests {
     }
 
     #[test]
+    fn import_goes_after_a_detached_header_and_above_attached_comments() {
+        let out = add_import(
+            "# Copyright\n\n\nasync def f():\n    pass\n",
+            "asyncio",
+            &style(),
+        );
+        assert_eq!(
+            out,
+            "# Copyright\nimport asyncio\n\n\nasync def f():\n    pass\n"
+        );
+        let out = add_import(
+            "#!/usr/bin/env python\n# Set up.\nx = 1\n",
+            "asyncio",
+            &style(),
+        );
+        assert_eq!(
+            out,
+            "#!/usr/bin/env python\nimport asyncio\n\n# Set up.\nx = 1\n"
+        );
+    }
+
+    #[test]
     fn import_not_added_twice() {
         let source = "import asyncio\nx = 1\n";
         assert_eq!(add_import(source, "asyncio", &style()), source);
@@ -458,7 +568,12 @@ mod tests {
 
     #[test]
     fn removes_only_newly_unused_imports() {
-        let used: HashSet<String> = ["time".to_string(), "sleep".to_string()].into();
+        let used: HashSet<BindingKey> = [
+            ("".into(), "time".into()),
+            ("".into(), "sleep".into()),
+            ("f".into(), "time".into()),
+        ]
+        .into();
         let out = remove_unused(
             "import os, time\nfrom time import sleep, monotonic\nos.x(monotonic)\n",
             &used,

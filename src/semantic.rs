@@ -117,7 +117,10 @@ impl<'t> Model<'t> {
         let mut no_await: Option<&'static str> = None;
         let mut current = node;
         while let Some(parent) = current.parent() {
+            // Defaults, annotations and base classes are evaluated in the enclosing scope.
+            let in_body = parent.child_by_field_name("body") == Some(current);
             match parent.kind() {
+                "lambda" | "function_definition" | "class_definition" if !in_body => {}
                 "lambda" => {
                     if self.runs_in_thread(parent) {
                         return Context::Sync;
@@ -128,8 +131,6 @@ impl<'t> Model<'t> {
                     no_await.get_or_insert("inside a generator expression");
                 }
                 "function_definition" => {
-                    // A default value or decorator belongs to the enclosing scope, but the body
-                    // and parameters are what we meet here in practice; treat all as the body.
                     return match (is_async_def(parent), no_await) {
                         (true, None) => Context::Async,
                         (true, Some(why)) => Context::AsyncNoAwait(why),
@@ -563,6 +564,11 @@ mod tests {
         assert_eq!(callee(listcomp, "time.sleep").1, Context::Async);
         let threaded = "import asyncio, time\nasync def f():\n    await asyncio.to_thread(lambda: time.sleep(1))\n";
         assert_eq!(callee(threaded, "time.sleep").1, Context::Sync);
+        let default = "import time\nasync def f(x=time.sleep(1)):\n    pass\n";
+        assert_eq!(callee(default, "time.sleep").1, Context::Sync);
+        let nested_default =
+            "import time\nasync def f():\n    def g(x=time.sleep(1)):\n        pass\n";
+        assert_eq!(callee(nested_default, "time.sleep").1, Context::Async);
         let class_body = "import time\nasync def f():\n    class A:\n        time.sleep(1)\n";
         assert_eq!(callee(class_body, "time.sleep").1, Context::Sync);
     }

@@ -72,7 +72,7 @@ impl Transform for DanglingTask {
             let Some(function) = call.child_by_field_name("function") else {
                 continue;
             };
-            let Some(api) = self.task_api(file, function, call) else {
+            let Some((api, receiver)) = self.task_api(file, function, call) else {
                 continue;
             };
             let finding = file.finding(
@@ -94,7 +94,12 @@ impl Transform for DanglingTask {
             }
             let (keep, helper) = helper.get_or_insert_with(|| self.helper(file)).clone();
             let fix = Fix {
-                safety: Safety::Safe,
+                // A receiver known only by its name might not be an asyncio loop.
+                safety: if receiver == Receiver::Known {
+                    Safety::Safe
+                } else {
+                    Safety::Unsafe
+                },
                 edits: vec![Edit::replace(
                     call.byte_range(),
                     format!("{keep}({})", file.text(call)),
@@ -108,12 +113,18 @@ impl Transform for DanglingTask {
 }
 
 impl DanglingTask {
-    /// The API that created the task (for the message), if `function` creates one.
-    fn task_api(&self, file: &FileContext, function: Node, call: Node) -> Option<String> {
+    /// The API that created the task (for the message), if `function` creates one, and how
+    /// sure we are that it is asyncio's.
+    fn task_api(
+        &self,
+        file: &FileContext,
+        function: Node,
+        call: Node,
+    ) -> Option<(String, Receiver)> {
         if let Some(name) = file.model.qualified_name(function)
             && TASK_FACTORIES.contains(&name.as_str())
         {
-            return Some(name);
+            return Some((name, Receiver::Known));
         }
         if function.kind() != "attribute" {
             return None;
@@ -123,14 +134,14 @@ impl DanglingTask {
             return None;
         }
         let receiver = function.child_by_field_name("object")?;
-        self.is_event_loop(file, receiver, call)
-            .then(|| format!("{}.create_task", file.text(receiver)))
+        let certainty = self.event_loop(file, receiver, call)?;
+        Some((format!("{}.create_task", file.text(receiver)), certainty))
     }
 
-    /// `asyncio.get_running_loop()`, a name or attribute called `loop`/`*_loop`, or a name
-    /// assigned from one of asyncio's loop getters. A `TaskGroup` (`tg.create_task`) keeps its
-    /// tasks itself and never matches.
-    fn is_event_loop(&self, file: &FileContext, receiver: Node, call: Node) -> bool {
+    /// Whether `receiver` is an event loop: `asyncio.get_running_loop()` or a name assigned from
+    /// one of asyncio's loop getters (known), or a name or attribute called `loop`/`*_loop`
+    /// (assumed). A `TaskGroup` (`tg.create_task`) keeps its tasks itself and never matches.
+    fn event_loop(&self, file: &FileContext, receiver: Node, call: Node) -> Option<Receiver> {
         let is_loop_getter = |node: Node| {
             node.kind() == "call"
                 && node
@@ -139,36 +150,33 @@ impl DanglingTask {
                     .is_some_and(|name| LOOP_GETTERS.contains(&name.as_str()))
         };
         if is_loop_getter(receiver) {
-            return true;
+            return Some(Receiver::Known);
         }
         let last_name = match receiver.kind() {
             "identifier" => receiver,
-            "attribute" => match receiver.child_by_field_name("attribute") {
-                Some(attribute) => attribute,
-                None => return false,
-            },
-            _ => return false,
+            "attribute" => receiver.child_by_field_name("attribute")?,
+            _ => return None,
         };
+        if receiver.kind() == "identifier" {
+            // `lp = asyncio.get_running_loop()` in the same function (or module).
+            let receiver_text = file.text(receiver);
+            let assigned_from_getter =
+                syntax::descendants(enclosing_scope(call), |n| n.kind() == "assignment")
+                    .into_iter()
+                    .any(|assignment| {
+                        assignment
+                            .child_by_field_name("left")
+                            .is_some_and(|l| file.text(l) == receiver_text)
+                            && assignment
+                                .child_by_field_name("right")
+                                .is_some_and(is_loop_getter)
+                    });
+            if assigned_from_getter {
+                return Some(Receiver::Known);
+            }
+        }
         let name = file.text(last_name).to_ascii_lowercase();
-        if name == "loop" || name.ends_with("_loop") {
-            return true;
-        }
-        if receiver.kind() != "identifier" {
-            return false;
-        }
-        // `lp = asyncio.get_running_loop()` in the same function (or module).
-        let scope = enclosing_scope(call);
-        let receiver_text = file.text(receiver);
-        syntax::descendants(scope, |n| n.kind() == "assignment")
-            .into_iter()
-            .any(|assignment| {
-                assignment
-                    .child_by_field_name("left")
-                    .is_some_and(|l| file.text(l) == receiver_text)
-                    && assignment
-                        .child_by_field_name("right")
-                        .is_some_and(is_loop_getter)
-            })
+        (name == "loop" || name.ends_with("_loop")).then_some(Receiver::Assumed)
     }
 
     /// The name of the keep function and the helper defining it: the existing helper when the
@@ -206,6 +214,14 @@ impl DanglingTask {
         }
         unreachable!("some suffix is always free")
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Receiver {
+    /// asyncio's own function, or a loop from one of asyncio's loop getters.
+    Known,
+    /// A receiver called `loop` or `*_loop`, of unknown origin.
+    Assumed,
 }
 
 fn is_module_level(statement: Node) -> bool {
