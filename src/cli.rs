@@ -161,21 +161,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", definitions::explain(definition));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check {
-            run,
-            format,
-            fail_on,
-        } => execute(run, Mode::Check, format, fail_on.into()),
+        Command::Check { run, format, fail_on } => execute(run, Mode::Check, format, fail_on.into()),
         Command::Diff { run } => execute(run, Mode::Diff, Format::Text, Severity::Warning),
         Command::Fix { run } => execute(run, Mode::Fix, Format::Text, Severity::Warning),
     }
 }
 
 fn list() {
-    println!(
-        "{:<16} {:<4} {:<8} {:<12} summary",
-        "id", "tip", "severity", "fix"
-    );
+    println!("{:<16} {:<4} {:<8} {:<12} summary", "id", "tip", "severity", "fix");
     for d in definitions::all() {
         let fix = match d.safety {
             Some(Safety::Safe) => "safe",
@@ -183,10 +176,7 @@ fn list() {
             None => "report-only",
         };
         let default = if d.default { "" } else { " (off by default)" };
-        println!(
-            "{:<16} {:<4} {:<8} {:<12} {}{default}",
-            d.id, d.tip, d.severity, fix, d.summary
-        );
+        println!("{:<16} {:<4} {:<8} {:<12} {}{default}", d.id, d.tip, d.severity, fix, d.summary);
     }
 }
 
@@ -202,11 +192,7 @@ struct FileResult {
 }
 
 fn settings_from(args: &RunArgs, fail_on: Severity) -> anyhow::Result<Settings> {
-    let mut settings = Settings {
-        unsafe_fixes: args.unsafe_fixes,
-        fail_on,
-        ..Settings::default()
-    };
+    let mut settings = Settings { unsafe_fixes: args.unsafe_fixes, fail_on, ..Settings::default() };
     settings.target = match &args.target_version {
         Some(version) => config::parse_target(version)?,
         None => args
@@ -230,12 +216,7 @@ trait Pipe: Sized {
 
 impl<T> Pipe for T {}
 
-fn execute(
-    mut args: RunArgs,
-    mode: Mode,
-    format: Format,
-    fail_on: Severity,
-) -> anyhow::Result<ExitCode> {
+fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> anyhow::Result<ExitCode> {
     if args.paths.is_empty() {
         args.paths.push(PathBuf::from("."));
     }
@@ -244,9 +225,7 @@ fn execute(
     let jobs = args.jobs.unwrap_or(0);
     if jobs > 0 {
         // Only fails when a global pool exists already, which is fine to reuse.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs)
-            .build_global();
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(jobs).build_global();
     }
     let options = WalkOptions {
         default_excludes: !args.no_default_excludes,
@@ -271,21 +250,13 @@ fn execute(
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let errors: Vec<&FileError> = walk_errors
-        .iter()
-        .chain(results.iter().filter_map(|r| r.error.as_ref()))
-        .collect();
+    let errors: Vec<&FileError> =
+        walk_errors.iter().chain(results.iter().filter_map(|r| r.error.as_ref())).collect();
     match (mode, format) {
         (Mode::Check, Format::Json) => {
-            let files: Vec<(&Path, &[Reported])> = results
-                .iter()
-                .map(|r| (r.path.as_path(), r.findings.as_slice()))
-                .collect();
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&print::json_document(&files, &errors))?
-            )?;
+            let files: Vec<(&Path, &[Reported])> =
+                results.iter().map(|r| (r.path.as_path(), r.findings.as_slice())).collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&print::json_document(&files, &errors))?)?;
         }
         (Mode::Diff, _) => {
             for result in &results {
@@ -316,10 +287,7 @@ fn execute(
     } else {
         match mode {
             Mode::Check => {
-                let failing = results
-                    .iter()
-                    .flat_map(|r| &r.findings)
-                    .any(|f| f.severity >= fail_on);
+                let failing = results.iter().flat_map(|r| &r.findings).any(|f| f.severity >= fail_on);
                 u8::from(failing)
             }
             Mode::Diff => u8::from(results.iter().any(|r| r.diff.is_some())),
@@ -348,20 +316,19 @@ fn process(
     transforms: &[&dyn Transform],
     color: bool,
 ) -> FileResult {
-    let mut result = FileResult {
-        path: path.to_path_buf(),
-        ..FileResult::default()
-    };
+    let mut result = FileResult { path: path.to_path_buf(), ..FileResult::default() };
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => {
-            result.error = Some(FileError {
-                path: path.to_path_buf(),
-                problem: FileProblem::Read(e),
-            });
+            result.error = Some(FileError { path: path.to_path_buf(), problem: FileProblem::Read(e) });
             return result;
         }
     };
+    // Bad input is reported even when it could not hold a finding.
+    if let Err(error) = crate::source::decode(path, &bytes) {
+        result.error = Some(error);
+        return result;
+    }
     if !prefilter::may_match(&bytes, transforms) {
         return result;
     }
@@ -374,11 +341,7 @@ fn process(
     };
     let syntax_error = |e: verify::SyntaxError| FileError {
         path: path.to_path_buf(),
-        problem: FileProblem::Syntax {
-            line: e.line,
-            column: e.column,
-            message: e.message,
-        },
+        problem: FileProblem::Syntax { line: e.line, column: e.column, message: e.message },
     };
     if mode == Mode::Check {
         let findings = engine::analyze(path, &file.text, settings, transforms);
@@ -422,14 +385,9 @@ fn process(
 
 fn summary(mode: Mode, results: &[FileResult], checked: usize) -> String {
     let findings: Vec<&Reported> = results.iter().flat_map(|r| &r.findings).collect();
-    let count =
-        |pred: &dyn Fn(&FixStatus) -> bool| findings.iter().filter(|f| pred(&f.status)).count();
+    let count = |pred: &dyn Fn(&FixStatus) -> bool| findings.iter().filter(|f| pred(&f.status)).count();
     let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
+        if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
     };
     match mode {
         Mode::Check => {
@@ -454,11 +412,7 @@ fn summary(mode: Mode, results: &[FileResult], checked: usize) -> String {
         Mode::Diff | Mode::Fix => {
             let applied: usize = results.iter().flat_map(|r| r.applied.values()).sum();
             let changed = results.iter().filter(|r| r.changed).count();
-            let verb = if mode == Mode::Diff {
-                "Would fix"
-            } else {
-                "Fixed"
-            };
+            let verb = if mode == Mode::Diff { "Would fix" } else { "Fixed" };
             let mut line = format!(
                 "{verb} {} in {} ({} checked).",
                 plural(applied, "finding"),

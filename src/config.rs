@@ -29,7 +29,7 @@ impl FromStr for PythonVersion {
         let minor = digits
             .strip_prefix('3')
             .and_then(|m| m.parse::<u8>().ok())
-            .ok_or_else(|| format!("`{s}` is not a Python version (expected py38 .. py314)"))?;
+            .ok_or_else(|| format!("`{s}` is not a Python version (supported: py38 to py314)"))?;
         Ok(PythonVersion { minor })
     }
 }
@@ -54,11 +54,7 @@ pub fn lowest_allowed(requires_python: &str) -> Option<PythonVersion> {
             let mut parts = version.trim().split('.');
             let major = parts.next()?.trim();
             let minor: u8 = parts.next()?.trim().trim_end_matches('*').parse().ok()?;
-            let minor = if clause.starts_with('>') && !clause.starts_with(">=") {
-                minor + 1
-            } else {
-                minor
-            };
+            let minor = if clause.starts_with('>') && !clause.starts_with(">=") { minor + 1 } else { minor };
             (major == "3").then_some(PythonVersion { minor })
         })
         .max()
@@ -68,11 +64,7 @@ pub fn lowest_allowed(requires_python: &str) -> Option<PythonVersion> {
 /// The `requires-python` of the nearest `pyproject.toml` at or above `start`.
 pub fn target_from_pyproject(start: &Path) -> Option<PythonVersion> {
     let start = std::fs::canonicalize(start).ok()?;
-    let mut dir = if start.is_dir() {
-        Some(start.as_path())
-    } else {
-        start.parent()
-    };
+    let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
     while let Some(current) = dir {
         let candidate = current.join("pyproject.toml");
         if let Ok(text) = std::fs::read_to_string(&candidate) {
@@ -87,18 +79,9 @@ pub fn target_from_pyproject(start: &Path) -> Option<PythonVersion> {
 
 /// Style choices a user can express with `--prefer`.
 pub const PREFERENCES: &[(&str, &str)] = &[
-    (
-        "taskgroup",
-        "use asyncio.TaskGroup instead of asyncio.gather (Python 3.11+)",
-    ),
-    (
-        "aiofiles",
-        "use aiofiles for file I/O instead of asyncio.to_thread",
-    ),
-    (
-        "to-thread",
-        "move blocking calls to asyncio.to_thread rather than report them",
-    ),
+    ("taskgroup", "use asyncio.TaskGroup instead of asyncio.gather (Python 3.11+)"),
+    ("aiofiles", "use aiofiles for file I/O instead of asyncio.to_thread"),
+    ("to-thread", "move blocking calls to asyncio.to_thread rather than report them"),
 ];
 
 #[derive(Debug, Clone)]
@@ -114,11 +97,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            enabled: definitions::all()
-                .iter()
-                .filter(|d| d.default)
-                .map(|d| d.id.as_str())
-                .collect(),
+            enabled: definitions::all().iter().filter(|d| d.default).map(|d| d.id.as_str()).collect(),
             unsafe_fixes: false,
             prefer: BTreeSet::new(),
             target: DEFAULT_TARGET,
@@ -144,18 +123,14 @@ impl Settings {
                 } else if let Some(d) = definitions::get(id) {
                     out.insert(d.id.as_str());
                 } else {
-                    let known: Vec<&str> =
-                        definitions::all().iter().map(|d| d.id.as_str()).collect();
+                    let known: Vec<&str> = definitions::all().iter().map(|d| d.id.as_str()).collect();
                     bail!("unknown transform `{id}` (known: {})", known.join(", "));
                 }
             }
             Ok(out)
         };
-        let mut chosen: BTreeSet<&'static str> = if select.is_empty() {
-            self.enabled.iter().copied().collect()
-        } else {
-            expand(select)?
-        };
+        let mut chosen: BTreeSet<&'static str> =
+            if select.is_empty() { self.enabled.iter().copied().collect() } else { expand(select)? };
         chosen.extend(expand(extend_select)?);
         for id in expand(ignore)? {
             chosen.remove(id);
@@ -173,10 +148,7 @@ impl Settings {
         for choice in choices {
             if !PREFERENCES.iter().any(|(name, _)| name == choice) {
                 let known: Vec<&str> = PREFERENCES.iter().map(|(n, _)| *n).collect();
-                bail!(
-                    "unknown --prefer choice `{choice}` (known: {})",
-                    known.join(", ")
-                );
+                bail!("unknown --prefer choice `{choice}` (known: {})", known.join(", "));
             }
             self.prefer.insert(choice.clone());
         }
@@ -194,10 +166,7 @@ impl Settings {
 }
 
 pub fn parse_target(value: &str) -> anyhow::Result<PythonVersion> {
-    let version: PythonVersion = value
-        .parse()
-        .map_err(anyhow::Error::msg)
-        .context("--target-version")?;
+    let version: PythonVersion = value.parse().map_err(anyhow::Error::msg).context("--target-version")?;
     if !(OLDEST..=NEWEST).contains(&version) {
         bail!("--target-version {value}: supported versions are py38 to py314");
     }
@@ -211,14 +180,8 @@ mod tests {
     #[test]
     fn requires_python_lower_bound() {
         assert_eq!(lowest_allowed(">=3.10"), Some(PythonVersion { minor: 10 }));
-        assert_eq!(
-            lowest_allowed(">=3.8, <4"),
-            Some(PythonVersion { minor: 8 })
-        );
-        assert_eq!(
-            lowest_allowed("~=3.11.2"),
-            Some(PythonVersion { minor: 11 })
-        );
+        assert_eq!(lowest_allowed(">=3.8, <4"), Some(PythonVersion { minor: 8 }));
+        assert_eq!(lowest_allowed("~=3.11.2"), Some(PythonVersion { minor: 11 }));
         assert_eq!(lowest_allowed(">3.9"), Some(PythonVersion { minor: 10 }));
         assert_eq!(lowest_allowed(">=3.6"), Some(OLDEST));
         assert_eq!(lowest_allowed("<4"), None);
@@ -236,9 +199,7 @@ mod tests {
     fn selection_validates_ids() {
         let mut settings = Settings::default();
         assert!(settings.select(&["nope".into()], &[], &[]).is_err());
-        settings
-            .select(&["ALL".into()], &[], &["time-sleep".into()])
-            .unwrap();
+        settings.select(&["ALL".into()], &[], &["time-sleep".into()]).unwrap();
         assert!(!settings.is_enabled("time-sleep"));
         assert!(settings.is_enabled("dangling-task"));
     }

@@ -12,10 +12,7 @@ use crate::finding::{Safety, Severity};
 /// The embedded definition files, in the order `list` prints them.
 const SOURCES: &[(&str, &str)] = &[
     ("time-sleep", include_str!("../transforms/time-sleep.toml")),
-    (
-        "dangling-task",
-        include_str!("../transforms/dangling-task.toml"),
-    ),
+    ("dangling-task", include_str!("../transforms/dangling-task.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -67,9 +64,7 @@ pub struct LeaveAlone {
 
 impl Definition {
     pub fn min_python(&self) -> PythonVersion {
-        self.min_python
-            .parse()
-            .unwrap_or(PythonVersion { minor: 8 })
+        self.min_python.parse().unwrap_or(PythonVersion { minor: 8 })
     }
 }
 
@@ -79,8 +74,8 @@ pub fn all() -> &'static [Definition] {
         SOURCES
             .iter()
             .map(|(id, source)| {
-                let definition: Definition = toml::from_str(source)
-                    .unwrap_or_else(|e| panic!("transforms/{id}.toml is invalid: {e}"));
+                let definition: Definition =
+                    toml::from_str(source).unwrap_or_else(|e| panic!("transforms/{id}.toml is invalid: {e}"));
                 assert_eq!(definition.id, *id, "transforms/{id}.toml names another id");
                 definition
             })
@@ -99,10 +94,7 @@ pub fn explain(definition: &Definition) -> String {
         Some(safety) => format!("{safety} fix"),
         None => "report only".to_string(),
     };
-    out.push_str(&format!(
-        "# {}\n\n{}\n\n",
-        definition.id, definition.summary
-    ));
+    out.push_str(&format!("# {}\n\n{}\n\n", definition.id, definition.summary));
     let tip = match definition.tip {
         0 => "\"When async isn't the answer\"".to_string(),
         n => format!("tip {n}"),
@@ -116,11 +108,7 @@ pub fn explain(definition: &Definition) -> String {
     }
     out.push_str(&format!(
         "{}\n\n## What it does\n{}\n\n## Why is this bad?\n{}\n\n## Fix\n{}\n\nSafety: {}\n",
-        if definition.default {
-            ""
-        } else {
-            " Off by default (--extend-select)."
-        },
+        if definition.default { "" } else { " Off by default (--extend-select)." },
         definition.what.trim(),
         definition.why.trim(),
         definition.fix.trim(),
@@ -144,13 +132,5 @@ pub fn explain(definition: &Definition) -> String {
 }
 
 fn indent(code: &str) -> String {
-    code.lines()
-        .map(|l| {
-            if l.is_empty() {
-                "\n".to_string()
-            } else {
-                format!("    {l}\n")
-            }
-        })
-        .collect()
+    code.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") }).collect()
 }

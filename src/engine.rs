@@ -29,15 +29,8 @@ pub fn analyze(
     let root = tree.root_node();
     let model = Model::new(source, root);
     let calls = syntax::descendants(root, |n| n.kind() == "call");
-    let style = Style::detect(source);
-    let context = FileContext {
-        path,
-        source,
-        model: &model,
-        calls: &calls,
-        style: &style,
-        settings,
-    };
+    let style = Style::detect_in(source, root);
+    let context = FileContext { path, source, model: &model, calls: &calls, style: &style, settings };
     let mut findings = Vec::new();
     for transform in transforms {
         transform.check(&context, &mut findings);
@@ -49,9 +42,7 @@ pub fn analyze(
     let comments: BTreeMap<usize, Vec<&str>> = syntax::descendants(root, |n| n.kind() == "comment")
         .into_iter()
         .fold(BTreeMap::new(), |mut map, c| {
-            map.entry(index.line(c.start_byte()))
-                .or_insert_with(Vec::new)
-                .push(syntax::text(c, source));
+            map.entry(index.line(c.start_byte())).or_insert_with(Vec::new).push(syntax::text(c, source));
             map
         });
     findings.retain(|finding| {
@@ -60,9 +51,7 @@ pub fn analyze(
             index.line(finding.range.end.saturating_sub(1).max(finding.range.start)),
         ];
         !lines.iter().any(|line| {
-            comments
-                .get(line)
-                .is_some_and(|cs| cs.iter().any(|c| suppress::silences(c, finding.transform)))
+            comments.get(line).is_some_and(|cs| cs.iter().any(|c| suppress::silences(c, finding.transform)))
         })
     });
     findings.sort_by_key(|f| (f.range.start, f.transform));
@@ -119,21 +108,15 @@ pub fn report(source: &str, findings: &[Finding], settings: &Settings) -> Vec<Re
             let status = match (&finding.fix, &finding.no_fix_reason) {
                 (Some(fix), _) if settings.applies(fix.safety) => FixStatus::Applicable(fix.safety),
                 (Some(_), _) => FixStatus::NeedsUnsafeFixes,
-                (None, reason) => {
-                    FixStatus::Unavailable(reason.clone().unwrap_or_else(|| "no fix".into()))
-                }
+                (None, reason) => FixStatus::Unavailable(reason.clone().unwrap_or_else(|| "no fix".into())),
             };
-            let edits = finding
-                .fix
-                .iter()
-                .flat_map(|fix| &fix.edits)
-                .map(|edit| ReportedEdit {
-                    start_byte: edit.range.start,
-                    end_byte: edit.range.end,
-                    start: index.position(source, edit.range.start),
-                    end: index.position(source, edit.range.end),
-                    replacement: edit.replacement.clone(),
-                });
+            let edits = finding.fix.iter().flat_map(|fix| &fix.edits).map(|edit| ReportedEdit {
+                start_byte: edit.range.start,
+                end_byte: edit.range.end,
+                start: index.position(source, edit.range.start),
+                end: index.position(source, edit.range.end),
+                replacement: edit.replacement.clone(),
+            });
             Reported {
                 transform: finding.transform,
                 severity: finding.severity,
@@ -171,7 +154,7 @@ pub fn fix(
     settings: &Settings,
     transforms: &[&dyn Transform],
 ) -> Result<FixOutcome, verify::SyntaxError> {
-    let style = Style::detect(source);
+    let style = Style::detect_in(source, parse(source).root_node());
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
     let mut current = source.to_string();
     let mut findings = analyze(path, &current, settings, transforms);
@@ -179,19 +162,15 @@ pub fn fix(
     // (transform, text the finding covered, why): fixes that failed verification.
     let mut refused: Vec<(&'static str, String, String)> = Vec::new();
     let is_refused = |refused: &[(&str, String, String)], finding: &Finding, text: &str| {
-        refused.iter().any(|(t, snippet, _)| {
-            *t == finding.transform && *snippet == text[finding.range.clone()]
-        })
+        refused
+            .iter()
+            .any(|(t, snippet, _)| *t == finding.transform && *snippet == text[finding.range.clone()])
     };
     let mut checked_input = false;
     for _ in 0..MAX_PASSES {
         let candidates: Vec<&Finding> = findings
             .iter()
-            .filter(|f| {
-                f.fix
-                    .as_ref()
-                    .is_some_and(|fix| settings.applies(fix.safety))
-            })
+            .filter(|f| f.fix.as_ref().is_some_and(|fix| settings.applies(fix.safety)))
             .filter(|f| !is_refused(&refused, f, &current))
             .collect();
         if candidates.is_empty() {
@@ -218,11 +197,9 @@ pub fn fix(
                             current = next;
                             break;
                         }
-                        Err(why) => refused.push((
-                            finding.transform,
-                            current[finding.range.clone()].to_string(),
-                            why,
-                        )),
+                        Err(why) => {
+                            refused.push((finding.transform, current[finding.range.clone()].to_string(), why))
+                        }
                     }
                 }
             }
@@ -231,18 +208,15 @@ pub fn fix(
     }
     let mut remaining = report(&current, &findings, settings);
     for (reported, finding) in remaining.iter_mut().zip(&findings) {
-        if let Some((_, _, why)) = refused.iter().find(|(t, snippet, _)| {
-            *t == finding.transform && *snippet == current[finding.range.clone()]
-        }) {
+        if let Some((_, _, why)) = refused
+            .iter()
+            .find(|(t, snippet, _)| *t == finding.transform && *snippet == current[finding.range.clone()])
+        {
             reported.status = FixStatus::Refused(why.clone());
         }
     }
     let fixed = (current != source).then_some(current);
-    Ok(FixOutcome {
-        fixed,
-        applied,
-        remaining,
-    })
+    Ok(FixOutcome { fixed, applied, remaining })
 }
 
 /// Greedily picks fixes in source order whose edits overlap no fix picked before.
@@ -254,11 +228,7 @@ fn non_overlapping<'f>(candidates: &[&'f Finding]) -> Vec<&'f Finding> {
         let overlaps = |a: &std::ops::Range<usize>, b: &std::ops::Range<usize>| {
             a.start < b.end && b.start < a.end || a.start == b.start
         };
-        if fix
-            .edits
-            .iter()
-            .any(|edit| taken.iter().any(|range| overlaps(&edit.range, range)))
-        {
+        if fix.edits.iter().any(|edit| taken.iter().any(|range| overlaps(&edit.range, range))) {
             continue;
         }
         taken.extend(fix.edits.iter().map(|edit| edit.range.clone()));
@@ -269,12 +239,7 @@ fn non_overlapping<'f>(candidates: &[&'f Finding]) -> Vec<&'f Finding> {
 
 /// Applies a batch of non-overlapping fixes, then the shared import and helper passes, then the
 /// guards.
-fn apply(
-    source: &str,
-    batch: &[&Finding],
-    style: &Style,
-    is_package_init: bool,
-) -> Result<String, String> {
+fn apply(source: &str, batch: &[&Finding], style: &Style, is_package_init: bool) -> Result<String, String> {
     let used_before = imports::used_imports(source);
     let fixes: Vec<&Fix> = batch.iter().filter_map(|f| f.fix.as_ref()).collect();
     let mut edits: Vec<&Edit> = fixes.iter().flat_map(|fix| &fix.edits).collect();
@@ -302,9 +267,7 @@ fn apply(
         ));
     }
     if verify::misplaced_awaits(&text) > verify::misplaced_awaits(source) {
-        return Err(
-            "the rewrite would put `await` outside a coroutine; this is a bug in asyncmod".into(),
-        );
+        return Err("the rewrite would put `await` outside a coroutine; this is a bug in asyncmod".into());
     }
     Ok(text)
 }

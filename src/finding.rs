@@ -56,17 +56,11 @@ pub struct Edit {
 
 impl Edit {
     pub fn replace(range: Range<usize>, replacement: impl Into<String>) -> Edit {
-        Edit {
-            range,
-            replacement: replacement.into(),
-        }
+        Edit { range, replacement: replacement.into() }
     }
 
     pub fn insert(at: usize, text: impl Into<String>) -> Edit {
-        Edit {
-            range: at..at,
-            replacement: text.into(),
-        }
+        Edit { range: at..at, replacement: text.into() }
     }
 }
 
@@ -103,18 +97,10 @@ pub struct Finding {
 
 impl Finding {
     pub fn with_fix(self, fix: Fix) -> Finding {
-        Finding {
-            fix: Some(fix),
-            no_fix_reason: None,
-            ..self
-        }
+        Finding { fix: Some(fix), no_fix_reason: None, ..self }
     }
 
     pub fn report_only(self, reason: impl Into<String>) -> Finding {
-        Finding {
-            fix: None,
-            no_fix_reason: Some(reason.into()),
-            ..self
-        }
+        Finding { fix: None, no_fix_reason: Some(reason.into()), ..self }
     }
 }

@@ -26,8 +26,7 @@ fn leading_statements<'t>(root: Node<'t>, source: &str) -> Vec<Node<'t>> {
             "future_import_statement" | "import_statement" | "import_from_statement" => true,
             "try_statement" => child.child_by_field_name("body").is_some_and(|body| {
                 let mut c = body.walk();
-                body.named_children(&mut c)
-                    .all(|s| is_import(s) || s.kind() == "comment")
+                body.named_children(&mut c).all(|s| is_import(s) || s.kind() == "comment")
             }),
             "if_statement" => child
                 .child_by_field_name("condition")
@@ -44,24 +43,16 @@ fn leading_statements<'t>(root: Node<'t>, source: &str) -> Vec<Node<'t>> {
 }
 
 fn is_docstring(statement: Node) -> bool {
-    statement.named_child_count() == 1
-        && statement
-            .named_child(0)
-            .is_some_and(|s| s.kind() == "string")
+    statement.named_child_count() == 1 && statement.named_child(0).is_some_and(|s| s.kind() == "string")
 }
 
 fn is_import(node: Node) -> bool {
-    matches!(
-        node.kind(),
-        "import_statement" | "import_from_statement" | "future_import_statement"
-    )
+    matches!(node.kind(), "import_statement" | "import_from_statement" | "future_import_statement")
 }
 
 /// Byte offset of the start of the line after the one `offset` is on (or the end of the text).
 fn next_line_start(source: &str, offset: usize) -> usize {
-    source[offset..]
-        .find('\n')
-        .map_or(source.len(), |i| offset + i + 1)
+    source[offset..].find('\n').map_or(source.len(), |i| offset + i + 1)
 }
 
 fn line_start(source: &str, offset: usize) -> usize {
@@ -96,9 +87,7 @@ fn first_statement_start(root: Node, source: &str) -> usize {
     let mut cursor = root.walk();
     let children: Vec<Node> = root.named_children(&mut cursor).collect();
     let first = children.iter().position(|c| c.kind() != "comment");
-    let statement_start = first.map_or(source.len(), |i| {
-        line_start(source, children[i].start_byte())
-    });
+    let statement_start = first.map_or(source.len(), |i| line_start(source, children[i].start_byte()));
     let comments = &children[..first.unwrap_or(children.len())];
     let Some(last) = comments.last() else {
         return statement_start;
@@ -130,23 +119,17 @@ fn first_statement_start(root: Node, source: &str) -> usize {
 /// A blank line to put after inserted code unless the line at `at` is blank or the file ends.
 fn blank_line_before(source: &str, at: usize, nl: &str) -> String {
     let line = &source[at..next_line_start(source, at)];
-    if at < source.len() && !line.trim().is_empty() {
-        nl.to_string()
-    } else {
-        String::new()
-    }
+    if at < source.len() && !line.trim().is_empty() { nl.to_string() } else { String::new() }
 }
 
 /// Whether the module already has a top-level `import module` (unaliased).
 fn has_plain_import(root: Node, source: &str, module: &str) -> bool {
     let mut cursor = root.walk();
-    root.named_children(&mut cursor)
-        .filter(|s| s.kind() == "import_statement")
-        .any(|s| {
-            let mut c = s.walk();
-            s.children_by_field_name("name", &mut c)
-                .any(|n| n.kind() == "dotted_name" && text(n, source) == module)
-        })
+    root.named_children(&mut cursor).filter(|s| s.kind() == "import_statement").any(|s| {
+        let mut c = s.walk();
+        s.children_by_field_name("name", &mut c)
+            .any(|n| n.kind() == "dotted_name" && text(n, source) == module)
+    })
 }
 
 /// Adds `import module` to the leading import block, sorted among plain imports when the file's
@@ -162,29 +145,19 @@ pub fn add_import(source: &str, module: &str, style: &Style) -> String {
     let leading = leading_statements(root, source);
     let first_module = |s: &Node| {
         let mut c = s.walk();
-        s.children_by_field_name("name", &mut c)
-            .next()
-            .map(|n| text(n, source).to_string())
+        s.children_by_field_name("name", &mut c).next().map(|n| text(n, source).to_string())
     };
-    let later_plain_import = leading.iter().find(|s| {
-        s.kind() == "import_statement" && first_module(s).is_some_and(|m| m.as_str() > module)
-    });
+    let later_plain_import = leading
+        .iter()
+        .find(|s| s.kind() == "import_statement" && first_module(s).is_some_and(|m| m.as_str() > module));
     let (at, insert) = if let Some(statement) = later_plain_import {
         (line_start(source, statement.start_byte()), line)
-    } else if let Some(last) = leading
-        .iter()
-        .rev()
-        .find(|s| s.kind() != "expression_statement")
-    {
+    } else if let Some(last) = leading.iter().rev().find(|s| s.kind() != "expression_statement") {
         if last.kind() == "future_import_statement" {
             after_with_blank_lines(source, last.end_byte(), &line, nl)
         } else {
             let at = next_line_start(source, last.end_byte());
-            let prefix = if at == source.len() && !source.ends_with('\n') {
-                nl
-            } else {
-                ""
-            };
+            let prefix = if at == source.len() && !source.ends_with('\n') { nl } else { "" };
             (at, format!("{prefix}{line}"))
         }
     } else if let Some(docstring) = leading.first() {
@@ -202,11 +175,8 @@ fn after_with_blank_lines(source: &str, end: usize, line: &str, nl: &str) -> (us
     let next = next_line_start(source, end);
     let at = skip_blank_lines(source, next);
     let prefix = if at == next { nl } else { "" };
-    let prefix = if next == source.len() && !source.ends_with('\n') {
-        format!("{nl}{prefix}")
-    } else {
-        prefix.into()
-    };
+    let prefix =
+        if next == source.len() && !source.ends_with('\n') { format!("{nl}{prefix}") } else { prefix.into() };
     let suffix = if at < source.len() { nl } else { "" };
     (at, format!("{prefix}{line}{suffix}"))
 }
@@ -224,26 +194,14 @@ pub fn add_helper(source: &str, code: &str, style: &Style) -> String {
         Some(last) => {
             let start = next_line_start(source, last.end_byte());
             let end = skip_blank_lines(source, start);
-            let lead = if start == source.len() && !source.ends_with('\n') {
-                nl
-            } else {
-                ""
-            };
-            let trail = if end < source.len() {
-                format!("{nl}{nl}{nl}")
-            } else {
-                nl.to_string()
-            };
+            let lead = if start == source.len() && !source.ends_with('\n') { nl } else { "" };
+            let trail = if end < source.len() { format!("{nl}{nl}{nl}") } else { nl.to_string() };
             splice(source, start, end, &format!("{lead}{nl}{nl}{code}{trail}"))
         }
         None => {
             let start = first_statement_start(root, source);
             let end = skip_blank_lines(source, start);
-            let trail = if end < source.len() {
-                format!("{nl}{nl}{nl}")
-            } else {
-                nl.to_string()
-            };
+            let trail = if end < source.len() { format!("{nl}{nl}{nl}") } else { nl.to_string() };
             splice(source, start, end, &format!("{code}{trail}"))
         }
     }
@@ -267,28 +225,23 @@ struct ImportedName<'t> {
 
 fn imported_names<'t>(root: Node<'t>, source: &str) -> Vec<ImportedName<'t>> {
     let mut out = Vec::new();
-    for statement in syntax::descendants(root, |n| {
-        matches!(n.kind(), "import_statement" | "import_from_statement")
-    }) {
+    for statement in
+        syntax::descendants(root, |n| matches!(n.kind(), "import_statement" | "import_from_statement"))
+    {
         let mut cursor = statement.walk();
         for node in statement.children_by_field_name("name", &mut cursor) {
             let local = match (node.kind(), statement.kind()) {
-                ("aliased_import", _) => node
-                    .child_by_field_name("alias")
-                    .map(|a| text(a, source).to_string()),
-                ("dotted_name", "import_statement") => text(node, source)
-                    .split('.')
-                    .next()
-                    .map(|s| s.trim().to_string()),
+                ("aliased_import", _) => {
+                    node.child_by_field_name("alias").map(|a| text(a, source).to_string())
+                }
+                ("dotted_name", "import_statement") => {
+                    text(node, source).split('.').next().map(|s| s.trim().to_string())
+                }
                 ("dotted_name", _) => Some(text(node, source).to_string()),
                 _ => None,
             };
             if let Some(local) = local {
-                out.push(ImportedName {
-                    statement,
-                    node,
-                    local,
-                });
+                out.push(ImportedName { statement, node, local });
             }
         }
     }
@@ -309,9 +262,7 @@ fn reference_counts(root: Node, source: &str) -> HashMap<String, usize> {
             _ => true,
         };
         if is_reference {
-            *counts
-                .entry(text(identifier, source).to_string())
-                .or_insert(0) += 1;
+            *counts.entry(text(identifier, source).to_string()).or_insert(0) += 1;
         }
     }
     counts
@@ -338,12 +289,7 @@ fn binding_key(name: &ImportedName, source: &str) -> BindingKey {
 
 /// Whether an import binding is used: anywhere in the file for a module-level import (an
 /// over-approximation that only ever keeps imports), inside its function for a local one.
-fn is_used(
-    name: &ImportedName,
-    root: Node,
-    source: &str,
-    file_counts: &HashMap<String, usize>,
-) -> bool {
+fn is_used(name: &ImportedName, root: Node, source: &str, file_counts: &HashMap<String, usize>) -> bool {
     let mut scope = None;
     let mut current = name.statement;
     while let Some(parent) = current.parent() {
@@ -356,10 +302,7 @@ fn is_used(
     let count = match scope {
         None => file_counts.get(&name.local).copied().unwrap_or(0),
         Some(function) if function == root => 0,
-        Some(function) => reference_counts(function, source)
-            .get(&name.local)
-            .copied()
-            .unwrap_or(0),
+        Some(function) => reference_counts(function, source).get(&name.local).copied().unwrap_or(0),
     };
     count > 0
 }
@@ -379,11 +322,7 @@ pub fn used_imports(source: &str) -> HashSet<BindingKey> {
 /// Removes the imports of `previously_used` that nothing uses any more. Keeps names an
 /// `__init__.py` may re-export, names mentioned in a string (`__all__`, string annotations), and
 /// imports under `if TYPE_CHECKING:`.
-pub fn remove_unused(
-    source: &str,
-    previously_used: &HashSet<BindingKey>,
-    is_package_init: bool,
-) -> String {
+pub fn remove_unused(source: &str, previously_used: &HashSet<BindingKey>, is_package_init: bool) -> String {
     if is_package_init || previously_used.is_empty() {
         return source.to_string();
     }
@@ -394,10 +333,8 @@ pub fn remove_unused(
         let root = tree.root_node();
         let counts = reference_counts(root, &current);
         let names = imported_names(root, &current);
-        let strings: Vec<&str> = syntax::descendants(root, |n| n.kind() == "string")
-            .iter()
-            .map(|s| text(*s, &current))
-            .collect();
+        let strings: Vec<&str> =
+            syntax::descendants(root, |n| n.kind() == "string").iter().map(|s| text(*s, &current)).collect();
         let removable = names.iter().position(|name| {
             previously_used.contains(&binding_key(name, &current))
                 && !is_used(name, root, &current, &counts)
@@ -413,7 +350,19 @@ pub fn remove_unused(
     current
 }
 
-fn mentions(haystack: &str, word: &str) -> bool {
+/// Whether a string literal may refer to `word` as code: a string annotation such as
+/// `"time.struct_time | None"` or an `__all__` entry, not prose in a docstring.
+fn mentions(literal: &str, word: &str) -> bool {
+    let content =
+        literal.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim_matches(|c| c == '"' || c == '\'');
+    let compact = content.replace(" | ", "|").replace(", ", ",");
+    if compact.trim().chars().any(char::is_whitespace) {
+        return false;
+    }
+    contains_word(&compact, word)
+}
+
+fn contains_word(haystack: &str, word: &str) -> bool {
     haystack.match_indices(word).any(|(i, _)| {
         let before = haystack[..i].chars().next_back();
         let after = haystack[i + word.len()..].chars().next();
@@ -439,25 +388,14 @@ fn under_type_checking(node: Node, source: &str) -> bool {
 
 /// The edit that removes `names[index]`: the name and a comma, or the whole statement when it is
 /// the statement's only name. `None` when the statement shares its line with other code.
-fn removal(
-    names: &[ImportedName],
-    index: usize,
-    source: &str,
-) -> Option<(usize, usize, &'static str)> {
+fn removal(names: &[ImportedName], index: usize, source: &str) -> Option<(usize, usize, &'static str)> {
     let target = &names[index];
-    let siblings: Vec<&ImportedName> = names
-        .iter()
-        .filter(|n| n.statement == target.statement)
-        .collect();
+    let siblings: Vec<&ImportedName> = names.iter().filter(|n| n.statement == target.statement).collect();
     if siblings.len() > 1 {
         let position = siblings.iter().position(|n| n.node == target.node)?;
         return Some(match siblings.get(position + 1) {
             Some(next) => (target.node.start_byte(), next.node.start_byte(), ""),
-            None => (
-                siblings[position - 1].node.end_byte(),
-                target.node.end_byte(),
-                "",
-            ),
+            None => (siblings[position - 1].node.end_byte(), target.node.end_byte(), ""),
         });
     }
     let statement = target.statement;
@@ -470,10 +408,7 @@ fn removal(
     }
     let block = statement.parent()?;
     let mut cursor = block.walk();
-    let statements = block
-        .named_children(&mut cursor)
-        .filter(|c| c.kind() != "comment")
-        .count();
+    let statements = block.named_children(&mut cursor).filter(|c| c.kind() != "comment").count();
     if statements == 1 && block.kind() == "block" {
         return Some((statement.start_byte(), statement.end_byte(), "pass"));
     }
@@ -492,15 +427,8 @@ mod tests {
     fn import_goes_in_sorted_position() {
         let out = add_import("import json\nimport time\n\nx = 1\n", "asyncio", &style());
         assert_eq!(out, "import asyncio\nimport json\nimport time\n\nx = 1\n");
-        let out = add_import(
-            "import abc\nfrom os import path\n\nx = 1\n",
-            "asyncio",
-            &style(),
-        );
-        assert_eq!(
-            out,
-            "import abc\nfrom os import path\nimport asyncio\n\nx = 1\n"
-        );
+        let out = add_import("import abc\nfrom os import path\n\nx = 1\n", "asyncio", &style());
+        assert_eq!(out, "import abc\nfrom os import path\nimport asyncio\n\nx = 1\n");
     }
 
     #[test]
@@ -526,24 +454,10 @@ mod tests {
 
     #[test]
     fn import_goes_after_a_detached_header_and_above_attached_comments() {
-        let out = add_import(
-            "# Copyright\n\n\nasync def f():\n    pass\n",
-            "asyncio",
-            &style(),
-        );
-        assert_eq!(
-            out,
-            "# Copyright\nimport asyncio\n\n\nasync def f():\n    pass\n"
-        );
-        let out = add_import(
-            "#!/usr/bin/env python\n# Set up.\nx = 1\n",
-            "asyncio",
-            &style(),
-        );
-        assert_eq!(
-            out,
-            "#!/usr/bin/env python\nimport asyncio\n\n# Set up.\nx = 1\n"
-        );
+        let out = add_import("# Copyright\n\n\nasync def f():\n    pass\n", "asyncio", &style());
+        assert_eq!(out, "# Copyright\nimport asyncio\n\n\nasync def f():\n    pass\n");
+        let out = add_import("#!/usr/bin/env python\n# Set up.\nx = 1\n", "asyncio", &style());
+        assert_eq!(out, "#!/usr/bin/env python\nimport asyncio\n\n# Set up.\nx = 1\n");
     }
 
     #[test]
@@ -554,39 +468,29 @@ mod tests {
 
     #[test]
     fn helper_after_imports_with_pep8_spacing() {
-        let out = add_helper(
-            "import asyncio\n\nasync def f():\n    pass\n",
-            "H = 1",
-            &style(),
-        );
-        assert_eq!(
-            out,
-            "import asyncio\n\n\nH = 1\n\n\nasync def f():\n    pass\n"
-        );
+        let out = add_helper("import asyncio\n\nasync def f():\n    pass\n", "H = 1", &style());
+        assert_eq!(out, "import asyncio\n\n\nH = 1\n\n\nasync def f():\n    pass\n");
         assert_eq!(add_helper(&out, "H = 1", &style()), out);
     }
 
     #[test]
     fn removes_only_newly_unused_imports() {
-        let used: HashSet<BindingKey> = [
-            ("".into(), "time".into()),
-            ("".into(), "sleep".into()),
-            ("f".into(), "time".into()),
-        ]
-        .into();
+        let used: HashSet<BindingKey> =
+            [("".into(), "time".into()), ("".into(), "sleep".into()), ("f".into(), "time".into())].into();
         let out = remove_unused(
             "import os, time\nfrom time import sleep, monotonic\nos.x(monotonic)\n",
             &used,
             false,
         );
-        assert_eq!(
-            out,
-            "import os\nfrom time import monotonic\nos.x(monotonic)\n"
-        );
+        assert_eq!(out, "import os\nfrom time import monotonic\nos.x(monotonic)\n");
         let out = remove_unused("import time\nimport os\nos.x()\n", &used, false);
         assert_eq!(out, "import os\nos.x()\n");
         let out = remove_unused("import time\n__all__ = ['time']\n", &used, false);
         assert_eq!(out, "import time\n__all__ = ['time']\n");
+        let out = remove_unused("import time\nx: 'time.struct_time | None'\n", &used, false);
+        assert_eq!(out, "import time\nx: 'time.struct_time | None'\n");
+        let out = remove_unused("import time\n\"\"\"Take time to rest.\"\"\"\n", &used, false);
+        assert_eq!(out, "\"\"\"Take time to rest.\"\"\"\n");
         let out = remove_unused("def f():\n    import time\n", &used, false);
         assert_eq!(out, "def f():\n    pass\n");
         assert_eq!(remove_unused("import time\n", &used, true), "import time\n");

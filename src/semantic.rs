@@ -35,10 +35,7 @@ struct Scope {
 
 impl Scope {
     fn bind(&mut self, name: &str, binding: Binding) {
-        self.bindings
-            .entry(name.to_string())
-            .or_default()
-            .push(binding);
+        self.bindings.entry(name.to_string()).or_default().push(binding);
     }
 }
 
@@ -88,20 +85,12 @@ const SCOPE_KINDS: &[&str] = &[
     "generator_expression",
 ];
 
-const COMPREHENSION_KINDS: &[&str] = &[
-    "list_comprehension",
-    "set_comprehension",
-    "dictionary_comprehension",
-    "generator_expression",
-];
+const COMPREHENSION_KINDS: &[&str] =
+    &["list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"];
 
 impl<'t> Model<'t> {
     pub fn new(source: &'t str, root: Node<'t>) -> Model<'t> {
-        Model {
-            source,
-            root,
-            scopes: RefCell::new(HashMap::new()),
-        }
+        Model { source, root, scopes: RefCell::new(HashMap::new()) }
     }
 
     pub fn source(&self) -> &'t str {
@@ -213,10 +202,7 @@ impl<'t> Model<'t> {
     pub fn module_ref(&self, module: &str, at: Node<'t>) -> Option<ModuleRef> {
         match self.resolve(module, at) {
             Resolved::Import(q) if q == module => {
-                return Some(ModuleRef {
-                    name: module.to_string(),
-                    needs_import: false,
-                });
+                return Some(ModuleRef { name: module.to_string(), needs_import: false });
             }
             Resolved::Unbound => {}
             _ => return None,
@@ -225,26 +211,16 @@ impl<'t> Model<'t> {
         let mut aliases: Vec<&String> = module_scope
             .bindings
             .iter()
-            .filter(|(_, bindings)| {
-                bindings
-                    .iter()
-                    .all(|b| *b == Binding::Import(module.to_string()))
-            })
+            .filter(|(_, bindings)| bindings.iter().all(|b| *b == Binding::Import(module.to_string())))
             .map(|(name, _)| name)
             .collect();
         aliases.sort();
         for alias in aliases {
             if self.resolve(alias, at) == Resolved::Import(module.to_string()) {
-                return Some(ModuleRef {
-                    name: alias.clone(),
-                    needs_import: false,
-                });
+                return Some(ModuleRef { name: alias.clone(), needs_import: false });
             }
         }
-        Some(ModuleRef {
-            name: module.to_string(),
-            needs_import: true,
-        })
+        Some(ModuleRef { name: module.to_string(), needs_import: true })
     }
 
     /// Whether `name` is bound anywhere in the module's own scope (imports, assignments, defs).
@@ -409,14 +385,10 @@ impl<'t> Model<'t> {
                     scope.bind(first, Binding::Import(first.to_string()));
                 }
                 "aliased_import" => {
-                    if let (Some(module), Some(alias)) = (
-                        name.child_by_field_name("name"),
-                        name.child_by_field_name("alias"),
-                    ) {
-                        scope.bind(
-                            text(alias, self.source),
-                            Binding::Import(dotted(module, self.source)),
-                        );
+                    if let (Some(module), Some(alias)) =
+                        (name.child_by_field_name("name"), name.child_by_field_name("alias"))
+                    {
+                        scope.bind(text(alias, self.source), Binding::Import(dotted(module, self.source)));
                     }
                 }
                 _ => {}
@@ -433,13 +405,12 @@ impl<'t> Model<'t> {
         for name in node.children_by_field_name("name", &mut cursor) {
             let (imported, local) = match name.kind() {
                 "dotted_name" => (name, name),
-                "aliased_import" => match (
-                    name.child_by_field_name("name"),
-                    name.child_by_field_name("alias"),
-                ) {
-                    (Some(imported), Some(alias)) => (imported, alias),
-                    _ => continue,
-                },
+                "aliased_import" => {
+                    match (name.child_by_field_name("name"), name.child_by_field_name("alias")) {
+                        (Some(imported), Some(alias)) => (imported, alias),
+                        _ => continue,
+                    }
+                }
                 _ => continue,
             };
             let qualified = format!("{module}.{}", dotted(imported, self.source));
@@ -450,17 +421,12 @@ impl<'t> Model<'t> {
 
 /// A dotted name's text without the spaces Python tolerates around the dots.
 fn dotted(node: Node, source: &str) -> String {
-    text(node, source)
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\\')
-        .collect()
+    text(node, source).chars().filter(|c| !c.is_whitespace() && *c != '\\').collect()
 }
 
 fn classify(bindings: &[Binding]) -> Resolved {
     match bindings {
-        [Binding::Import(first), rest @ ..]
-            if rest.iter().all(|b| *b == Binding::Import(first.clone())) =>
-        {
+        [Binding::Import(first), rest @ ..] if rest.iter().all(|b| *b == Binding::Import(first.clone())) => {
             Resolved::Import(first.clone())
         }
         _ => Resolved::Other,
@@ -487,32 +453,13 @@ mod tests {
     #[test]
     fn resolves_every_import_form() {
         for (source, needle) in [
-            (
-                "import time\nasync def f():\n    time.sleep(1)\n",
-                "time.sleep",
-            ),
-            (
-                "import time as t\nasync def f():\n    t.sleep(1)\n",
-                "t.sleep",
-            ),
-            (
-                "from time import sleep\nasync def f():\n    sleep(1)\n",
-                "sleep",
-            ),
-            (
-                "from time import sleep as nap\nasync def f():\n    nap(1)\n",
-                "nap",
-            ),
-            (
-                "async def f():\n    import time\n    time.sleep(1)\n",
-                "time.sleep",
-            ),
+            ("import time\nasync def f():\n    time.sleep(1)\n", "time.sleep"),
+            ("import time as t\nasync def f():\n    t.sleep(1)\n", "t.sleep"),
+            ("from time import sleep\nasync def f():\n    sleep(1)\n", "sleep"),
+            ("from time import sleep as nap\nasync def f():\n    nap(1)\n", "nap"),
+            ("async def f():\n    import time\n    time.sleep(1)\n", "time.sleep"),
         ] {
-            assert_eq!(
-                callee(source, needle),
-                (Some("time.sleep".into()), Context::Async),
-                "{source}"
-            );
+            assert_eq!(callee(source, needle), (Some("time.sleep".into()), Context::Async), "{source}");
         }
     }
 
@@ -524,11 +471,7 @@ mod tests {
             "from time import sleep\nasync def f():\n    for sleep in xs:\n        sleep(1)\n",
             "import time\ntime = Clock()\nasync def f():\n    time.sleep(1)\n",
         ] {
-            let needle = if source.contains("for sleep") {
-                "sleep"
-            } else {
-                "time.sleep"
-            };
+            let needle = if source.contains("for sleep") { "sleep" } else { "time.sleep" };
             assert_eq!(callee(source, needle).0, None, "{source}");
         }
     }
@@ -541,8 +484,7 @@ mod tests {
 
     #[test]
     fn class_scope_is_invisible_to_methods() {
-        let source =
-            "import time\nclass A:\n    time = 1\n    async def f(self):\n        time.sleep(1)\n";
+        let source = "import time\nclass A:\n    time = 1\n    async def f(self):\n        time.sleep(1)\n";
         assert_eq!(callee(source, "time.sleep").0, Some("time.sleep".into()));
     }
 
@@ -551,23 +493,17 @@ mod tests {
         let nested = "import time\nasync def f():\n    def g():\n        time.sleep(1)\n";
         assert_eq!(callee(nested, "time.sleep").1, Context::Sync);
         let lambda = "import time\nasync def f():\n    g = lambda: time.sleep(1)\n";
-        assert_eq!(
-            callee(lambda, "time.sleep").1,
-            Context::AsyncNoAwait("inside a lambda")
-        );
+        assert_eq!(callee(lambda, "time.sleep").1, Context::AsyncNoAwait("inside a lambda"));
         let genexp = "import time\nasync def f():\n    any(time.sleep(x) for x in y)\n";
-        assert_eq!(
-            callee(genexp, "time.sleep").1,
-            Context::AsyncNoAwait("inside a generator expression")
-        );
+        assert_eq!(callee(genexp, "time.sleep").1, Context::AsyncNoAwait("inside a generator expression"));
         let listcomp = "import time\nasync def f():\n    [time.sleep(x) for x in y]\n";
         assert_eq!(callee(listcomp, "time.sleep").1, Context::Async);
-        let threaded = "import asyncio, time\nasync def f():\n    await asyncio.to_thread(lambda: time.sleep(1))\n";
+        let threaded =
+            "import asyncio, time\nasync def f():\n    await asyncio.to_thread(lambda: time.sleep(1))\n";
         assert_eq!(callee(threaded, "time.sleep").1, Context::Sync);
         let default = "import time\nasync def f(x=time.sleep(1)):\n    pass\n";
         assert_eq!(callee(default, "time.sleep").1, Context::Sync);
-        let nested_default =
-            "import time\nasync def f():\n    def g(x=time.sleep(1)):\n        pass\n";
+        let nested_default = "import time\nasync def f():\n    def g(x=time.sleep(1)):\n        pass\n";
         assert_eq!(callee(nested_default, "time.sleep").1, Context::Async);
         let class_body = "import time\nasync def f():\n    class A:\n        time.sleep(1)\n";
         assert_eq!(callee(class_body, "time.sleep").1, Context::Sync);
@@ -581,21 +517,10 @@ mod tests {
             let call = syntax::descendants(tree.root_node(), |n| n.kind() == "call")[0];
             model.module_ref("asyncio", call)
         };
-        let plain = |name: &str, needs_import| {
-            Some(ModuleRef {
-                name: name.into(),
-                needs_import,
-            })
-        };
+        let plain = |name: &str, needs_import| Some(ModuleRef { name: name.into(), needs_import });
         assert_eq!(check("async def f():\n    g()\n"), plain("asyncio", true));
-        assert_eq!(
-            check("import asyncio\nasync def f():\n    g()\n"),
-            plain("asyncio", false)
-        );
-        assert_eq!(
-            check("import asyncio as aio\nasync def f():\n    g()\n"),
-            plain("aio", false)
-        );
+        assert_eq!(check("import asyncio\nasync def f():\n    g()\n"), plain("asyncio", false));
+        assert_eq!(check("import asyncio as aio\nasync def f():\n    g()\n"), plain("aio", false));
         assert_eq!(check("asyncio = None\nasync def f():\n    g()\n"), None);
     }
 }

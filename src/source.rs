@@ -12,14 +12,8 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 pub enum FileProblem {
     Read(io::Error),
     Binary,
-    NotUtf8 {
-        line: usize,
-    },
-    Syntax {
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    NotUtf8 { line: usize },
+    Syntax { line: usize, column: usize, message: String },
     ChangedOnDisk,
     ReadOnly,
     Write(io::Error),
@@ -31,20 +25,10 @@ impl fmt::Display for FileProblem {
             FileProblem::Read(e) => write!(f, "cannot read: {}", io_reason(e)),
             FileProblem::Binary => f.write_str("binary file (contains a NUL byte); skipped"),
             FileProblem::NotUtf8 { line } => {
-                write!(
-                    f,
-                    "not valid UTF-8 (first bad byte on line {line}); skipped"
-                )
+                write!(f, "not valid UTF-8 (first bad byte on line {line}); skipped")
             }
-            FileProblem::Syntax {
-                line,
-                column,
-                message,
-            } => {
-                write!(
-                    f,
-                    "syntax error at {line}:{column}: {message}; not rewritten"
-                )
+            FileProblem::Syntax { line, column, message } => {
+                write!(f, "syntax error at {line}:{column}: {message}; not rewritten")
             }
             FileProblem::ChangedOnDisk => {
                 f.write_str("changed on disk while asyncmod was working; left as it is now")
@@ -92,44 +76,15 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn read(path: &Path) -> Result<SourceFile, FileError> {
-        let bytes = std::fs::read(path).map_err(|e| FileError {
-            path: path.to_path_buf(),
-            problem: FileProblem::Read(e),
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| FileError { path: path.to_path_buf(), problem: FileProblem::Read(e) })?;
         SourceFile::from_bytes(path, bytes)
     }
 
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<SourceFile, FileError> {
-        let fail = |problem| FileError {
-            path: path.to_path_buf(),
-            problem,
-        };
-        if bytes.contains(&0) {
-            return Err(fail(FileProblem::Binary));
-        }
+        let text = decode(path, &bytes)?.to_string();
         let has_bom = bytes.starts_with(UTF8_BOM);
-        let body = if has_bom {
-            &bytes[UTF8_BOM.len()..]
-        } else {
-            &bytes[..]
-        };
-        let text = match std::str::from_utf8(body) {
-            Ok(text) => text.to_string(),
-            Err(e) => {
-                let line = body[..e.valid_up_to()]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1;
-                return Err(fail(FileProblem::NotUtf8 { line }));
-            }
-        };
-        Ok(SourceFile {
-            path: path.to_path_buf(),
-            original: bytes,
-            has_bom,
-            text,
-        })
+        Ok(SourceFile { path: path.to_path_buf(), original: bytes, has_bom, text })
     }
 
     /// The bytes to write for a new version of the text, with the BOM restored.
@@ -141,6 +96,20 @@ impl SourceFile {
         out.extend_from_slice(text.as_bytes());
         out
     }
+}
+
+/// The text of a Python file's bytes (without a BOM), or why it has none: a NUL byte marks a
+/// binary file; anything but UTF-8 is refused with the line of the first bad byte.
+pub fn decode<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, FileError> {
+    let fail = |problem| FileError { path: path.to_path_buf(), problem };
+    if memchr::memchr(0, bytes).is_some() {
+        return Err(fail(FileProblem::Binary));
+    }
+    let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    std::str::from_utf8(body).map_err(|e| {
+        let line = body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        fail(FileProblem::NotUtf8 { line })
+    })
 }
 
 /// How a file writes itself, so that inserted code looks like the code around it.
@@ -157,11 +126,17 @@ impl Style {
             Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
             _ => "\n",
         };
-        Style {
-            newline,
-            indent: detect_indent(text),
-            quote: detect_quote(text),
+        Style { newline, indent: detect_indent(text), quote: detect_quote(text) }
+    }
+
+    /// Like [`Style::detect`], but takes the indentation unit from the first indented block of
+    /// the syntax tree, so that indented lines inside strings (docstring bullets) do not count.
+    pub fn detect_in(text: &str, root: tree_sitter::Node) -> Style {
+        let mut style = Style::detect(text);
+        if let Some(unit) = indent_from_tree(text, root) {
+            style.indent = unit;
         }
+        style
     }
 
     /// Re-indents `code` (written with four spaces and `\n`) into this file's style, prefixing
@@ -212,6 +187,23 @@ fn detect_indent(text: &str) -> String {
     "    ".to_string()
 }
 
+/// The indentation a block adds over the line that opens it, from the first block in the file.
+fn indent_from_tree(text: &str, root: tree_sitter::Node) -> Option<String> {
+    let block = crate::syntax::descendants(root, |n| n.kind() == "block" && n.named_child_count() > 0)
+        .into_iter()
+        .find(|block| {
+            let (Some(parent), Some(first)) = (block.parent(), block.named_child(0)) else { return false };
+            first.start_position().row > parent.start_position().row
+        })?;
+    let leading = |row: usize| -> &str {
+        let line = text.lines().nth(row).unwrap_or("");
+        &line[..line.len() - line.trim_start().len()]
+    };
+    let outer = leading(block.parent()?.start_position().row);
+    let inner = leading(block.named_child(0)?.start_position().row);
+    inner.strip_prefix(outer).filter(|unit| !unit.is_empty()).map(str::to_string)
+}
+
 /// The quote character most string literals start with.
 fn detect_quote(text: &str) -> char {
     let double = text.matches('"').count();
@@ -238,22 +230,22 @@ mod tests {
     }
 
     #[test]
+    fn indent_from_tree_ignores_docstring_bullets() {
+        let text = "\"\"\"Doc.\n\n  * bullet\n\"\"\"\nasync def g():\n    pass\n";
+        assert_eq!(Style::detect(text).indent, "  ");
+        let tree = crate::syntax::parse(text);
+        assert_eq!(Style::detect_in(text, tree.root_node()).indent, "    ");
+    }
+
+    #[test]
     fn render_reindents_into_file_style() {
-        let style = Style {
-            newline: "\r\n",
-            indent: "\t".into(),
-            quote: '"',
-        };
-        assert_eq!(
-            style.render("def f():\n    return 1\n", "  "),
-            "  def f():\r\n  \treturn 1\r\n"
-        );
+        let style = Style { newline: "\r\n", indent: "\t".into(), quote: '"' };
+        assert_eq!(style.render("def f():\n    return 1\n", "  "), "  def f():\r\n  \treturn 1\r\n");
     }
 
     #[test]
     fn bom_is_stripped_and_restored() {
-        let file =
-            SourceFile::from_bytes(Path::new("x.py"), b"\xEF\xBB\xBFx = 1\n".to_vec()).unwrap();
+        let file = SourceFile::from_bytes(Path::new("x.py"), b"\xEF\xBB\xBFx = 1\n".to_vec()).unwrap();
         assert!(file.has_bom);
         assert_eq!(file.text, "x = 1\n");
         assert_eq!(file.encode("y = 2\n"), b"\xEF\xBB\xBFy = 2\n");
@@ -263,12 +255,8 @@ mod tests {
     fn rejects_binary_and_bad_utf8_with_line() {
         let err = SourceFile::from_bytes(Path::new("b.py"), b"a\0b".to_vec()).unwrap_err();
         assert!(matches!(err.problem, FileProblem::Binary));
-        let err =
-            SourceFile::from_bytes(Path::new("l.py"), b"x = 1\ny = '\xE9'\n".to_vec()).unwrap_err();
+        let err = SourceFile::from_bytes(Path::new("l.py"), b"x = 1\ny = '\xE9'\n".to_vec()).unwrap_err();
         assert!(matches!(err.problem, FileProblem::NotUtf8 { line: 2 }));
-        assert_eq!(
-            err.to_string(),
-            "l.py: not valid UTF-8 (first bad byte on line 2); skipped"
-        );
+        assert_eq!(err.to_string(), "l.py: not valid UTF-8 (first bad byte on line 2); skipped");
     }
 }

@@ -48,8 +48,7 @@ pub fn silences(comment: &str, transform: &str) -> bool {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 #[cfg(test)]
@@ -59,10 +58,7 @@ mod tests {
     #[test]
     fn directives() {
         assert!(silences("# asyncmod: ignore", "time-sleep"));
-        assert!(silences(
-            "# asyncmod: ignore[time-sleep, dangling-task]",
-            "dangling-task"
-        ));
+        assert!(silences("# asyncmod: ignore[time-sleep, dangling-task]", "dangling-task"));
         assert!(!silences("# asyncmod: ignore[dangling-task]", "time-sleep"));
         assert!(silences("# noqa", "time-sleep"));
         assert!(silences("# noqa: ASYNC251", "time-sleep"));

@@ -31,8 +31,7 @@ pub fn text<'s>(node: Node, source: &'s str) -> &'s str {
 
 /// Whether a function definition is `async def`.
 pub fn is_async_def(node: Node) -> bool {
-    node.kind() == "function_definition"
-        && node.child(0).is_some_and(|first| first.kind() == "async")
+    node.kind() == "function_definition" && node.child(0).is_some_and(|first| first.kind() == "async")
 }
 
 /// Every descendant of `root` (itself included) in source order, filtered by `keep`.
@@ -69,12 +68,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
         LineIndex { starts }
     }
 
@@ -91,10 +85,7 @@ impl LineIndex {
     pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
         let line = self.line(offset);
         let start = self.line_start(line);
-        let column = text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count())
-            + 1;
+        let column = text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
         (line, column)
     }
 }
@@ -117,9 +108,6 @@ mod tests {
         let source = "async def f():\n    pass\ndef g():\n    pass\n";
         let tree = parse(source);
         let defs = descendants(tree.root_node(), |n| n.kind() == "function_definition");
-        assert_eq!(
-            defs.iter().map(|d| is_async_def(*d)).collect::<Vec<_>>(),
-            [true, false]
-        );
+        assert_eq!(defs.iter().map(|d| is_async_def(*d)).collect::<Vec<_>>(), [true, false]);
     }
 }

@@ -21,11 +21,7 @@ pub fn parses(source: &str) -> Result<(), SyntaxError> {
             let offset = usize::from(error.location.start()).min(source.len());
             let index = LineIndex::new(source);
             let (line, column) = index.position(source, offset);
-            Err(SyntaxError {
-                line,
-                column,
-                message: error.error.to_string(),
-            })
+            Err(SyntaxError { line, column, message: error.error.to_string() })
         }
     }
 }
@@ -60,9 +56,6 @@ mod tests {
     fn counts_awaits_outside_coroutines() {
         assert_eq!(misplaced_awaits("async def f():\n    await g()\n"), 0);
         assert_eq!(misplaced_awaits("def f():\n    await g()\n"), 1);
-        assert_eq!(
-            misplaced_awaits("async def f():\n    h = lambda: await g()\n"),
-            1
-        );
+        assert_eq!(misplaced_awaits("async def f():\n    h = lambda: await g()\n"), 1);
     }
 }

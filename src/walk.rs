@@ -55,24 +55,15 @@ pub fn python_files(paths: &[PathBuf], options: &WalkOptions) -> (Vec<PathBuf>, 
             Err(e) => errors
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(FileError {
-                    path: path.clone(),
-                    problem: FileProblem::Read(e),
-                }),
-            Ok(meta) if meta.is_file() => files
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(path.clone()),
+                .push(FileError { path: path.clone(), problem: FileProblem::Read(e) }),
+            Ok(meta) if meta.is_file() => files.lock().unwrap_or_else(|p| p.into_inner()).push(path.clone()),
             Ok(_) => walk_directory(path, options, &files, &errors),
         }
     }
     let mut files = files.into_inner().unwrap_or_else(|p| p.into_inner());
     files.sort();
     files.dedup();
-    (
-        files,
-        errors.into_inner().unwrap_or_else(|p| p.into_inner()),
-    )
+    (files, errors.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
 
 fn walk_directory(
@@ -82,24 +73,15 @@ fn walk_directory(
     errors: &Mutex<Vec<FileError>>,
 ) {
     let mut builder = WalkBuilder::new(root);
-    builder
-        .hidden(true)
-        .git_ignore(true)
-        .require_git(false)
-        .threads(options.threads);
+    builder.hidden(true).git_ignore(true).require_git(false).threads(options.threads);
     if !options.exclude.is_empty() {
         let mut overrides = OverrideBuilder::new(root);
         for glob in &options.exclude {
             if let Err(e) = overrides.add(&format!("!{glob}")) {
-                errors
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(FileError {
-                        path: PathBuf::from(glob),
-                        problem: FileProblem::Read(std::io::Error::other(format!(
-                            "bad --exclude glob: {e}"
-                        ))),
-                    });
+                errors.lock().unwrap_or_else(|p| p.into_inner()).push(FileError {
+                    path: PathBuf::from(glob),
+                    problem: FileProblem::Read(std::io::Error::other(format!("bad --exclude glob: {e}"))),
+                });
             }
         }
         if let Ok(overrides) = overrides.build() {
@@ -110,9 +92,7 @@ fn walk_directory(
         builder.filter_entry(|entry| {
             entry.depth() == 0
                 || !entry.file_type().is_some_and(|t| t.is_dir())
-                || !DEFAULT_EXCLUDES
-                    .iter()
-                    .any(|name| entry.file_name() == *name)
+                || !DEFAULT_EXCLUDES.iter().any(|name| entry.file_name() == *name)
         });
     }
     builder.build_parallel().run(|| {
@@ -122,22 +102,16 @@ fn walk_directory(
                     let is_python = entry.file_type().is_some_and(|t| t.is_file())
                         && entry.path().extension().is_some_and(|ext| ext == "py");
                     if is_python {
-                        files
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push(entry.into_path());
+                        files.lock().unwrap_or_else(|p| p.into_inner()).push(entry.into_path());
                     }
                 }
                 Err(error) => {
                     let path = error_path(&error).unwrap_or_else(|| root.to_path_buf());
                     let message = error.to_string();
-                    errors
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(FileError {
-                            path,
-                            problem: FileProblem::Read(std::io::Error::other(strip_path(&message))),
-                        });
+                    errors.lock().unwrap_or_else(|p| p.into_inner()).push(FileError {
+                        path,
+                        problem: FileProblem::Read(std::io::Error::other(strip_path(&message))),
+                    });
                 }
             }
             WalkState::Continue

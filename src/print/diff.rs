@@ -6,11 +6,8 @@ use similar::TextDiff;
 /// codes when `color` is set.
 pub fn unified(path: &str, before: &str, after: &str, color: bool) -> String {
     let diff = TextDiff::from_lines(before, after);
-    let text = diff
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{path}"), &format!("b/{path}"))
-        .to_string();
+    let text =
+        diff.unified_diff().context_radius(3).header(&format!("a/{path}"), &format!("b/{path}")).to_string();
     let text = ensure_final_newline(text);
     if !color {
         return text;
@@ -45,10 +42,7 @@ mod tests {
     #[test]
     fn plain_diff_has_git_headers() {
         let diff = super::unified("x.py", "a\nb\n", "a\nc\n", false);
-        assert!(
-            diff.starts_with("--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n"),
-            "{diff}"
-        );
+        assert!(diff.starts_with("--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n"), "{diff}");
         assert!(diff.contains("-b\n+c\n"));
     }
 }

@@ -22,11 +22,8 @@ const TASK_FACTORIES: &[&str] = &[
     "asyncio.tasks.ensure_future",
 ];
 
-const LOOP_GETTERS: &[&str] = &[
-    "asyncio.get_event_loop",
-    "asyncio.get_running_loop",
-    "asyncio.new_event_loop",
-];
+const LOOP_GETTERS: &[&str] =
+    &["asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.new_event_loop"];
 
 /// The helper, written with four-space indents, `"` quotes and `\n`; `{sfx}` makes names unique.
 const HELPER: &str = r#"# Keeps fire-and-forget tasks alive and reports their failures (added by asyncmod).
@@ -62,8 +59,7 @@ impl Transform for DanglingTask {
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let mut helper: Option<(String, Helper)> = None;
         for &call in file.calls {
-            let Some(statement) = call.parent().filter(|p| p.kind() == "expression_statement")
-            else {
+            let Some(statement) = call.parent().filter(|p| p.kind() == "expression_statement") else {
                 continue;
             };
             if statement.named_child_count() != 1 {
@@ -86,24 +82,15 @@ impl Transform for DanglingTask {
             let anchor = imports::helper_anchor(file.model.root(), file.source);
             if is_module_level(statement) && statement.start_byte() < anchor {
                 findings.push(
-                    finding.report_only(
-                        "it runs before the imports end, where no helper can be defined",
-                    ),
+                    finding.report_only("it runs before the imports end, where no helper can be defined"),
                 );
                 continue;
             }
             let (keep, helper) = helper.get_or_insert_with(|| self.helper(file)).clone();
             let fix = Fix {
                 // A receiver known only by its name might not be an asyncio loop.
-                safety: if receiver == Receiver::Known {
-                    Safety::Safe
-                } else {
-                    Safety::Unsafe
-                },
-                edits: vec![Edit::replace(
-                    call.byte_range(),
-                    format!("{keep}({})", file.text(call)),
-                )],
+                safety: if receiver == Receiver::Known { Safety::Safe } else { Safety::Unsafe },
+                edits: vec![Edit::replace(call.byte_range(), format!("{keep}({})", file.text(call)))],
                 imports: Vec::new(),
                 helpers: vec![helper],
             };
@@ -115,12 +102,7 @@ impl Transform for DanglingTask {
 impl DanglingTask {
     /// The API that created the task (for the message), if `function` creates one, and how
     /// sure we are that it is asyncio's.
-    fn task_api(
-        &self,
-        file: &FileContext,
-        function: Node,
-        call: Node,
-    ) -> Option<(String, Receiver)> {
+    fn task_api(&self, file: &FileContext, function: Node, call: Node) -> Option<(String, Receiver)> {
         if let Some(name) = file.model.qualified_name(function)
             && TASK_FACTORIES.contains(&name.as_str())
         {
@@ -161,16 +143,12 @@ impl DanglingTask {
             // `lp = asyncio.get_running_loop()` in the same function (or module).
             let receiver_text = file.text(receiver);
             let assigned_from_getter =
-                syntax::descendants(enclosing_scope(call), |n| n.kind() == "assignment")
-                    .into_iter()
-                    .any(|assignment| {
-                        assignment
-                            .child_by_field_name("left")
-                            .is_some_and(|l| file.text(l) == receiver_text)
-                            && assignment
-                                .child_by_field_name("right")
-                                .is_some_and(is_loop_getter)
-                    });
+                syntax::descendants(enclosing_scope(call), |n| n.kind() == "assignment").into_iter().any(
+                    |assignment| {
+                        assignment.child_by_field_name("left").is_some_and(|l| file.text(l) == receiver_text)
+                            && assignment.child_by_field_name("right").is_some_and(is_loop_getter)
+                    },
+                );
             if assigned_from_getter {
                 return Some(Receiver::Known);
             }
@@ -182,33 +160,21 @@ impl DanglingTask {
     /// The name of the keep function and the helper defining it: the existing helper when the
     /// file already has it, otherwise one whose names clash with nothing in the file.
     fn helper(&self, file: &FileContext) -> (String, Helper) {
-        let identifiers: HashSet<&str> =
-            syntax::descendants(file.model.root(), |n| n.kind() == "identifier")
-                .into_iter()
-                .map(|n| file.text(n))
-                .collect();
+        let identifiers: HashSet<&str> = syntax::descendants(file.model.root(), |n| n.kind() == "identifier")
+            .into_iter()
+            .map(|n| file.text(n))
+            .collect();
         for n in 0.. {
-            let sfx = if n == 0 {
-                String::new()
-            } else {
-                format!("_{n}")
-            };
+            let sfx = if n == 0 { String::new() } else { format!("_{n}") };
             let mut code = HELPER.replace("{sfx}", &sfx);
             if file.style.quote == '\'' {
                 code = code.replace('"', "'");
             }
             let code = file.style.render(&code, "");
             let keep = format!("_keep_background_task{sfx}");
-            let names = [
-                format!("_background_tasks{sfx}"),
-                keep.clone(),
-                format!("_background_task_done{sfx}"),
-            ];
-            if file.source.contains(&code)
-                || names
-                    .iter()
-                    .all(|name| !identifiers.contains(name.as_str()))
-            {
+            let names =
+                [format!("_background_tasks{sfx}"), keep.clone(), format!("_background_task_done{sfx}")];
+            if file.source.contains(&code) || names.iter().all(|name| !identifiers.contains(name.as_str())) {
                 return (keep, Helper { code });
             }
         }

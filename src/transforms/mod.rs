@@ -41,12 +41,7 @@ pub struct FileContext<'a, 't> {
 
 impl<'t> FileContext<'_, 't> {
     /// A finding of `transform` at `node`, with the severity its definition gives.
-    pub fn finding(
-        &self,
-        transform: &'static str,
-        node: Node,
-        message: impl Into<String>,
-    ) -> Finding {
+    pub fn finding(&self, transform: &'static str, node: Node, message: impl Into<String>) -> Finding {
         let severity = definitions::get(transform).map_or(Severity::Warning, |d| d.severity);
         Finding {
             transform,
@@ -72,9 +67,5 @@ pub fn all() -> &'static [&'static dyn Transform] {
 
 /// The transforms a run enables.
 pub fn enabled(settings: &Settings) -> Vec<&'static dyn Transform> {
-    all()
-        .iter()
-        .copied()
-        .filter(|t| settings.is_enabled(t.id()))
-        .collect()
+    all().iter().copied().filter(|t| settings.is_enabled(t.id())).collect()
 }

@@ -37,18 +37,18 @@ impl Transform for TimeSleep {
             );
             let finding = file.finding(ID, call, message);
             if let Some(why) = why_not_await {
-                findings.push(finding.report_only(format!(
-                    "`await` cannot go {why}; move the sleep into the coroutine body"
-                )));
+                findings.push(
+                    finding.report_only(format!(
+                        "`await` cannot go {why}; move the sleep into the coroutine body"
+                    )),
+                );
                 continue;
             }
             let Some(asyncio) = file.model.module_ref("asyncio", call) else {
                 findings.push(finding.report_only("the name `asyncio` means something else here"));
                 continue;
             };
-            let arguments = call
-                .child_by_field_name("arguments")
-                .map_or("()", |a| file.text(a));
+            let arguments = call.child_by_field_name("arguments").map_or("()", |a| file.text(a));
             let sleep = format!("{}.sleep{arguments}", asyncio.name);
             let parent_kind = call.parent().map(|p| p.kind());
             let replacement = match parent_kind {
@@ -61,11 +61,7 @@ impl Transform for TimeSleep {
             let fix = Fix {
                 safety: Safety::Safe,
                 edits: vec![Edit::replace(call.byte_range(), replacement)],
-                imports: if asyncio.needs_import {
-                    vec!["asyncio".to_string()]
-                } else {
-                    Vec::new()
-                },
+                imports: if asyncio.needs_import { vec!["asyncio".to_string()] } else { Vec::new() },
                 helpers: Vec::new(),
             };
             findings.push(finding.with_fix(fix));

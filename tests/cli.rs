@@ -1,0 +1,287 @@
+//! Integration tests that run the built `asyncmod` binary on temporary trees.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+const BLOCKING: &str = "import time\n\n\nasync def poll():\n    time.sleep(1)\n";
+const FIXED: &str = "import asyncio\n\n\nasync def poll():\n    await asyncio.sleep(1)\n";
+
+fn asyncmod(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_asyncmod"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn tree(files: &[(&str, &[u8])]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, content).unwrap();
+    }
+    dir
+}
+
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.clone(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn check_reports_findings_and_exits_1() {
+    let dir = tree(&[("app/poll.py", BLOCKING.as_bytes()), ("app/clean.py", b"x = 1\n")]);
+    let output = asyncmod(&["check", "app"], dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "app/poll.py:5:5: time-sleep `time.sleep` blocks the event loop inside `async def`; \
+         use `await asyncio.sleep(...)` [fix: safe]\n"
+    );
+    assert!(stderr(&output).contains("Found 1 finding in 1 file (2 checked)"), "{}", stderr(&output));
+}
+
+#[test]
+fn check_exits_0_without_findings_and_respects_fail_on() {
+    let dir = tree(&[("ok.py", b"import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n")]);
+    assert_eq!(asyncmod(&["check", "."], dir.path()).status.code(), Some(0));
+    let dir = tree(&[("poll.py", BLOCKING.as_bytes())]);
+    // time-sleep is an error, so --fail-on error still fails.
+    assert_eq!(asyncmod(&["check", "--fail-on", "error", "."], dir.path()).status.code(), Some(1));
+}
+
+#[test]
+fn check_json_is_machine_readable() {
+    let dir = tree(&[("poll.py", BLOCKING.as_bytes())]);
+    let output = asyncmod(&["check", "--format", "json", "poll.py"], dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let finding = &doc["findings"][0];
+    assert_eq!(finding["transform"], "time-sleep");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["start"]["line"], 5);
+    assert_eq!(finding["fix"]["safety"], "safe");
+    assert_eq!(finding["fix"]["applicable"], true);
+    assert_eq!(finding["fix"]["edits"][0]["replacement"], "await asyncio.sleep(1)");
+    assert_eq!(finding["fix"]["imports"][0], "asyncio");
+}
+
+#[test]
+fn diff_prints_a_unified_diff_and_changes_nothing() {
+    let dir = tree(&[("poll.py", BLOCKING.as_bytes())]);
+    let before = snapshot(dir.path());
+    let output = asyncmod(&["diff", "."], dir.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let diff = stdout(&output);
+    assert!(diff.starts_with("--- a/poll.py\n+++ b/poll.py\n"), "{diff}");
+    assert!(diff.contains("-import time\n+import asyncio\n"), "{diff}");
+    assert!(diff.contains("-    time.sleep(1)\n+    await asyncio.sleep(1)\n"), "{diff}");
+    assert!(!diff.contains('\x1b'), "no colour when piped");
+    assert_eq!(snapshot(dir.path()), before, "diff must not write");
+    let clean = tree(&[("ok.py", b"x = 1\n")]);
+    assert_eq!(asyncmod(&["diff", "."], clean.path()).status.code(), Some(0));
+}
+
+#[test]
+fn fix_rewrites_then_is_a_no_op_and_check_is_clean() {
+    let dir = tree(&[("pkg/poll.py", BLOCKING.as_bytes())]);
+    let output = asyncmod(&["fix", "."], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(fs::read_to_string(dir.path().join("pkg/poll.py")).unwrap(), FIXED);
+    assert!(stderr(&output).contains("Fixed 1 finding in 1 file"), "{}", stderr(&output));
+    let after = snapshot(dir.path());
+    let again = asyncmod(&["fix", "."], dir.path());
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(snapshot(dir.path()), after, "second fix changed something");
+    assert_eq!(asyncmod(&["check", "."], dir.path()).status.code(), Some(0));
+}
+
+#[test]
+fn fix_lists_what_it_left_and_why() {
+    let source = "import time\n\n\nasync def f(cbs):\n    cbs.append(lambda: time.sleep(1))\n";
+    let dir = tree(&[("lam.py", source.as_bytes())]);
+    let output = asyncmod(&["fix", "."], dir.path());
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("lam.py:5:24: time-sleep"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("[no fix: `await` cannot go inside a lambda"), "{}", stdout(&output));
+    assert!(stderr(&output).contains("1 finding left"), "{}", stderr(&output));
+    assert_eq!(fs::read_to_string(dir.path().join("lam.py")).unwrap(), source);
+}
+
+#[test]
+fn unsafe_fixes_need_the_flag() {
+    let source = "class S:\n    def start(self, job):\n        self.loop.create_task(job())\n";
+    let dir = tree(&[("s.py", source.as_bytes())]);
+    let output = asyncmod(&["fix", "s.py"], dir.path());
+    assert!(stdout(&output).contains("[fix: unsafe, apply with --unsafe-fixes]"), "{}", stdout(&output));
+    assert_eq!(fs::read_to_string(dir.path().join("s.py")).unwrap(), source);
+    let output = asyncmod(&["fix", "--unsafe-fixes", "s.py"], dir.path());
+    assert_eq!(output.status.code(), Some(0));
+    assert!(fs::read_to_string(dir.path().join("s.py")).unwrap().contains("_keep_background_task(self.loop"));
+}
+
+#[test]
+fn select_and_ignore_choose_transforms() {
+    let source = format!("{BLOCKING}\n\nasync def g(job):\n    asyncio.create_task(job())\n")
+        .replace("import time", "import asyncio\nimport time");
+    let dir = tree(&[("both.py", source.as_bytes())]);
+    let only_sleep = stdout(&asyncmod(&["check", "--select", "time-sleep", "."], dir.path()));
+    assert!(only_sleep.contains("time-sleep") && !only_sleep.contains("dangling-task"), "{only_sleep}");
+    let no_sleep = stdout(&asyncmod(&["check", "--ignore", "time-sleep", "."], dir.path()));
+    assert!(!no_sleep.contains("time-sleep") && no_sleep.contains("dangling-task"), "{no_sleep}");
+    let bad = asyncmod(&["check", "--select", "nope", "."], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("unknown transform `nope`"), "{}", stderr(&bad));
+}
+
+#[test]
+fn default_excludes_gitignore_and_explicit_paths() {
+    let dir = tree(&[
+        ("src/a.py", BLOCKING.as_bytes()),
+        (".venv/lib/b.py", BLOCKING.as_bytes()),
+        ("venv/lib/b.py", BLOCKING.as_bytes()),
+        ("build/c.py", BLOCKING.as_bytes()),
+        ("generated/d.py", BLOCKING.as_bytes()),
+        ("stub.pyi", BLOCKING.as_bytes()),
+        (".gitignore", b"generated/\n"),
+    ]);
+    let out = stdout(&asyncmod(&["check", "."], dir.path()));
+    assert!(out.contains("src/a.py"), "{out}");
+    for skipped in ["venv", "build/", "generated/", "stub.pyi"] {
+        assert!(!out.contains(skipped), "{skipped} should be skipped: {out}");
+    }
+    let out = stdout(&asyncmod(&["check", "--no-default-excludes", "."], dir.path()));
+    assert!(out.contains("./venv/lib/b.py") && out.contains("build/c.py"), "{out}");
+    assert!(!out.contains(".venv"), "hidden folders stay skipped: {out}");
+    let out = stdout(&asyncmod(&["check", "build/c.py"], dir.path()));
+    assert!(out.contains("build/c.py"), "an explicit path is always processed: {out}");
+    let out = stdout(&asyncmod(&["check", "--exclude", "src", "."], dir.path()));
+    assert!(!out.contains("src/a.py"), "{out}");
+}
+
+#[test]
+fn suppression_comments_silence_findings() {
+    let source = "import time\n\n\nasync def f():\n    time.sleep(1)  # noqa: ASYNC251\n    time.sleep(2)  # asyncmod: ignore[time-sleep]\n";
+    let dir = tree(&[("s.py", source.as_bytes())]);
+    let output = asyncmod(&["check", "."], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_the_run_goes_on() {
+    let dir = tree(&[
+        ("good.py", BLOCKING.as_bytes()),
+        ("latin1.py", b"async def f():\n    s = '\xe9'\n"),
+        ("binary.py", b"async \0\x01\x02"),
+        ("broken.py", b"import time\nasync def f():\n    time.sleep(1)\n  x = (\n"),
+    ]);
+    let output = asyncmod(&["fix", "."], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("error: ./latin1.py: not valid UTF-8 (first bad byte on line 2); skipped"), "{err}");
+    assert!(err.contains("error: ./binary.py: binary file"), "{err}");
+    assert!(err.contains("error: ./broken.py: syntax error at"), "{err}");
+    assert_eq!(fs::read_to_string(dir.path().join("good.py")).unwrap(), FIXED, "good files are still fixed");
+    assert_eq!(
+        fs::read(dir.path().join("broken.py")).unwrap(),
+        b"import time\nasync def f():\n    time.sleep(1)\n  x = (\n"
+    );
+    let missing = asyncmod(&["check", "nowhere"], dir.path());
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("error: nowhere: cannot read: no such file or directory"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn bytes_are_preserved_crlf_bom_tabs_and_permissions() {
+    let source = b"\xEF\xBB\xBFimport time\r\n\r\n\r\nasync def f():\r\n\ttime.sleep(1)  # caf\xC3\xA9\r\n";
+    let dir = tree(&[("w.py", source)]);
+    let path = dir.path().join("w.py");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o750)).unwrap();
+    }
+    assert_eq!(asyncmod(&["fix", "w.py"], dir.path()).status.code(), Some(0));
+    assert_eq!(
+        fs::read(&path).unwrap(),
+        b"\xEF\xBB\xBFimport asyncio\r\n\r\n\r\nasync def f():\r\n\tawait asyncio.sleep(1)  # caf\xC3\xA9\r\n"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o750);
+    }
+    let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no temp files left: {leftovers:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn read_only_file_is_reported_not_rewritten() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tree(&[("ro.py", BLOCKING.as_bytes())]);
+    let path = dir.path().join("ro.py");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).unwrap();
+    let output = asyncmod(&["fix", "ro.py"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("error: ro.py: file is read-only; not rewritten"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), BLOCKING);
+}
+
+#[test]
+fn list_and_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = stdout(&asyncmod(&["list"], dir.path()));
+    assert!(list.contains("time-sleep") && list.contains("dangling-task"), "{list}");
+    let explain = asyncmod(&["explain", "time-sleep"], dir.path());
+    assert_eq!(explain.status.code(), Some(0));
+    assert!(stdout(&explain).contains("## Why is this bad?"));
+    assert!(stdout(&explain).contains("Ruff: ASYNC251"));
+    let unknown = asyncmod(&["explain", "nope"], dir.path());
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn target_version_comes_from_pyproject() {
+    let dir = tree(&[
+        ("pyproject.toml", b"[project]\nrequires-python = \">=3.7\"\n"),
+        ("p.py", BLOCKING.as_bytes()),
+    ]);
+    assert_eq!(asyncmod(&["check", "."], dir.path()).status.code(), Some(1));
+    let bad = asyncmod(&["check", "--target-version", "py27", "."], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("py38 to py314"), "{}", stderr(&bad));
+}
