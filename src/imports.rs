@@ -403,6 +403,21 @@ fn removal(names: &[ImportedName], index: usize, source: &str) -> Option<(usize,
     let end = next_line_start(source, statement.end_byte());
     let before = &source[start..statement.start_byte()];
     let after = source[statement.end_byte()..end].trim();
+    // `import time; work()`: drop the statement and its semicolon, keep the rest of the line.
+    if let Some(rest) = source[statement.end_byte()..end].trim_start().strip_prefix(';')
+        && !rest.trim().is_empty()
+        && !rest.trim_start().starts_with('#')
+    {
+        let rest_start = end - rest.len() + (rest.len() - rest.trim_start().len());
+        return Some((statement.start_byte(), rest_start, ""));
+    }
+    // `work(); import time`: drop the semicolon before it too.
+    if let Some(head) = before.trim_end().strip_suffix(';')
+        && !head.trim().is_empty()
+        && (after.is_empty() || after.starts_with('#'))
+    {
+        return Some((start + head.len(), statement.end_byte(), ""));
+    }
     if !before.trim().is_empty() || !(after.is_empty() || after.starts_with('#')) {
         return None;
     }
@@ -491,6 +506,10 @@ mod tests {
         assert_eq!(out, "import time\nx: 'time.struct_time | None'\n");
         let out = remove_unused("import time\n\"\"\"Take time to rest.\"\"\"\n", &used, false);
         assert_eq!(out, "\"\"\"Take time to rest.\"\"\"\n");
+        let out = remove_unused("def f():\n    import time; x = 1\n", &used, false);
+        assert_eq!(out, "def f():\n    x = 1\n");
+        let out = remove_unused("def f():\n    x = 1; import time  # c\n", &used, false);
+        assert_eq!(out, "def f():\n    x = 1  # c\n");
         let out = remove_unused("def f():\n    import time\n", &used, false);
         assert_eq!(out, "def f():\n    pass\n");
         assert_eq!(remove_unused("import time\n", &used, true), "import time\n");

@@ -18,8 +18,7 @@ fn settings_for(id: &str, args: &[String]) -> Settings {
             "--unsafe-fixes" => settings.unsafe_fixes = true,
             "--prefer" => extra.push(iter.next().expect("--prefer takes a value").clone()),
             "--target-version" => {
-                settings.target =
-                    parse_target(iter.next().expect("--target-version takes a value")).unwrap()
+                settings.target = parse_target(iter.next().expect("--target-version takes a value")).unwrap()
             }
             other => panic!("example argument `{other}` is not supported by this test"),
         }
@@ -40,20 +39,12 @@ fn fix(id: &str, args: &[String], source: &str) -> String {
 #[test]
 fn examples_rewrite_exactly_as_documented() {
     for definition in definitions::all() {
-        assert!(
-            !definition.examples.is_empty(),
-            "{} has no examples",
-            definition.id
-        );
+        assert!(!definition.examples.is_empty(), "{} has no examples", definition.id);
         for example in &definition.examples {
             let before = example.before.trim_start_matches('\n');
             let after = example.after.trim_start_matches('\n');
             let fixed = fix(&definition.id, &example.args, before);
-            assert_eq!(
-                fixed, after,
-                "{}: example `{}`",
-                definition.id, example.name
-            );
+            assert_eq!(fixed, after, "{}: example `{}`", definition.id, example.name);
             assert_eq!(
                 fix(&definition.id, &example.args, &fixed),
                 fixed,
@@ -68,11 +59,7 @@ fn examples_rewrite_exactly_as_documented() {
 #[test]
 fn leave_alone_cases_are_left_alone() {
     for definition in definitions::all() {
-        assert!(
-            !definition.leave_alone.is_empty(),
-            "{} has no leave-alone cases",
-            definition.id
-        );
+        assert!(!definition.leave_alone.is_empty(), "{} has no leave-alone cases", definition.id);
         for case in &definition.leave_alone {
             let code = case.code.trim_start_matches('\n');
             assert_eq!(
@@ -83,19 +70,10 @@ fn leave_alone_cases_are_left_alone() {
                 case.name
             );
             let settings = settings_for(&definition.id, &[]);
-            let findings = engine::analyze(
-                Path::new("case.py"),
-                code,
-                &settings,
-                &transforms::enabled(&settings),
-            );
+            let findings =
+                engine::analyze(Path::new("case.py"), code, &settings, &transforms::enabled(&settings));
             if case.reported {
-                assert!(
-                    !findings.is_empty(),
-                    "{}: `{}` should be reported",
-                    definition.id,
-                    case.name
-                );
+                assert!(!findings.is_empty(), "{}: `{}` should be reported", definition.id, case.name);
                 assert!(
                     findings.iter().all(|f| f.fix.is_none()),
                     "{}: `{}` should have no fix",

@@ -13,10 +13,7 @@ use asyncmod::transforms;
 use asyncmod::verify;
 
 fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -67,16 +64,10 @@ fn run_fixture(transform: &str, path: &Path) -> String {
     match &outcome.fixed {
         None => snapshot.push_str("(unchanged)\n"),
         Some(fixed) => {
-            verify::parses(fixed).unwrap_or_else(|e| {
-                panic!("{}: fix does not parse: {e:?}\n{fixed}", path.display())
-            });
+            verify::parses(fixed)
+                .unwrap_or_else(|e| panic!("{}: fix does not parse: {e:?}\n{fixed}", path.display()));
             let again = engine::fix(path, fixed, &settings, &enabled).unwrap();
-            assert_eq!(
-                again.fixed,
-                None,
-                "{}: a second fix changed the file again",
-                path.display()
-            );
+            assert_eq!(again.fixed, None, "{}: a second fix changed the file again", path.display());
             if file.text.contains("\r\n") {
                 let bare_lf = fixed.matches('\n').count() - fixed.matches("\r\n").count();
                 assert_eq!(
@@ -87,12 +78,7 @@ fn run_fixture(transform: &str, path: &Path) -> String {
                 );
             }
             let bytes = file.encode(fixed);
-            assert_eq!(
-                bytes.starts_with(b"\xEF\xBB\xBF"),
-                file.has_bom,
-                "{}: BOM changed",
-                path.display()
-            );
+            assert_eq!(bytes.starts_with(b"\xEF\xBB\xBF"), file.has_bom, "{}: BOM changed", path.display());
             snapshot.push_str(&visible(fixed, file.has_bom));
         }
     }
@@ -109,11 +95,7 @@ fn fixtures_match_reviewed_snapshots() {
         let mut files = Vec::new();
         fixtures(&dir, &mut files);
         for path in files {
-            let relative = path
-                .strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .replace(['/', '\\'], "__");
+            let relative = path.strip_prefix(&root).unwrap().to_string_lossy().replace(['/', '\\'], "__");
             let name = relative.trim_end_matches(".py").to_string();
             let snapshot = run_fixture(transform.id(), &path);
             insta::with_settings!({
@@ -127,8 +109,5 @@ fn fixtures_match_reviewed_snapshots() {
             count += 1;
         }
     }
-    assert!(
-        count >= 20,
-        "expected the fixture set, found {count} fixtures"
-    );
+    assert!(count >= 20, "expected the fixture set, found {count} fixtures");
 }

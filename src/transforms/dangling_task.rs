@@ -87,9 +87,13 @@ impl Transform for DanglingTask {
                 continue;
             }
             let (keep, helper) = helper.get_or_insert_with(|| self.helper(file)).clone();
+            // A receiver known only by its name might not be an asyncio loop, and
+            // `ensure_future(fut)` returns an existing future that someone else may await (the
+            // callback would then report an exception they handle).
+            let wraps_existing_future = api.ends_with("ensure_future") && !first_argument_is_call(call);
+            let safe = receiver == Receiver::Known && !wraps_existing_future;
             let fix = Fix {
-                // A receiver known only by its name might not be an asyncio loop.
-                safety: if receiver == Receiver::Known { Safety::Safe } else { Safety::Unsafe },
+                safety: if safe { Safety::Safe } else { Safety::Unsafe },
                 edits: vec![Edit::replace(call.byte_range(), format!("{keep}({})", file.text(call)))],
                 imports: Vec::new(),
                 helpers: vec![helper],
@@ -188,6 +192,12 @@ enum Receiver {
     Known,
     /// A receiver called `loop` or `*_loop`, of unknown origin.
     Assumed,
+}
+
+fn first_argument_is_call(call: Node) -> bool {
+    call.child_by_field_name("arguments")
+        .and_then(|arguments| arguments.named_child(0))
+        .is_some_and(|first| first.kind() == "call")
 }
 
 fn is_module_level(statement: Node) -> bool {
