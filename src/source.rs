@@ -12,8 +12,16 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 pub enum FileProblem {
     Read(io::Error),
     Binary,
-    NotUtf8 { line: usize },
-    Syntax { line: usize, column: usize, message: String },
+    /// Not UTF-8; `declared` is the encoding a PEP 263 cookie names, if any.
+    NotUtf8 {
+        line: usize,
+        declared: Option<String>,
+    },
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     ChangedOnDisk,
     ReadOnly,
     Write(io::Error),
@@ -24,7 +32,11 @@ impl fmt::Display for FileProblem {
         match self {
             FileProblem::Read(e) => write!(f, "cannot read: {}", io_reason(e)),
             FileProblem::Binary => f.write_str("binary file (contains a NUL byte); skipped"),
-            FileProblem::NotUtf8 { line } => {
+            FileProblem::NotUtf8 { line, declared: Some(encoding) } => write!(
+                f,
+                "declares encoding {encoding} (line {line} is not UTF-8); only UTF-8 files are rewritten; skipped"
+            ),
+            FileProblem::NotUtf8 { line, declared: None } => {
                 write!(f, "not valid UTF-8 (first bad byte on line {line}); skipped")
             }
             FileProblem::Syntax { line, column, message } => {
@@ -108,7 +120,19 @@ pub fn decode<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, FileError> {
     let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     std::str::from_utf8(body).map_err(|e| {
         let line = body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-        fail(FileProblem::NotUtf8 { line })
+        fail(FileProblem::NotUtf8 { line, declared: declared_encoding(body) })
+    })
+}
+
+/// The encoding named by a PEP 263 cookie (`# -*- coding: latin-1 -*-`) on line 1 or 2.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    bytes.split(|&b| b == b'\n').take(2).find_map(|line| {
+        let line = String::from_utf8_lossy(line);
+        let comment = line.trim_start().strip_prefix('#')?;
+        let at = comment.find("coding")?;
+        let rest = comment[at + "coding".len()..].strip_prefix([':', '='])?.trim_start();
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || "-_.".contains(*c)).collect();
+        (!name.is_empty()).then_some(name)
     })
 }
 
@@ -256,7 +280,13 @@ mod tests {
         let err = SourceFile::from_bytes(Path::new("b.py"), b"a\0b".to_vec()).unwrap_err();
         assert!(matches!(err.problem, FileProblem::Binary));
         let err = SourceFile::from_bytes(Path::new("l.py"), b"x = 1\ny = '\xE9'\n".to_vec()).unwrap_err();
-        assert!(matches!(err.problem, FileProblem::NotUtf8 { line: 2 }));
+        assert!(matches!(err.problem, FileProblem::NotUtf8 { line: 2, declared: None }));
         assert_eq!(err.to_string(), "l.py: not valid UTF-8 (first bad byte on line 2); skipped");
+        let latin = b"# -*- coding: latin-1 -*-\nx = '\xE9'\n".to_vec();
+        let err = SourceFile::from_bytes(Path::new("c.py"), latin).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.py: declares encoding latin-1 (line 2 is not UTF-8); only UTF-8 files are rewritten; skipped"
+        );
     }
 }

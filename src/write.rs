@@ -33,3 +33,48 @@ pub fn write_atomically(file: &SourceFile, new_text: &str) -> Result<(), FileErr
     temp.persist(&target).map_err(|e| fail(FileProblem::Write(e.error)))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_atomically_and_refuses_a_file_changed_since_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.py");
+        std::fs::write(&path, "x = 1\n").unwrap();
+        let file = SourceFile::read(&path).unwrap();
+        std::fs::write(&path, "x = 2\n").unwrap();
+        let error = write_atomically(&file, "x = 3\n").unwrap_err();
+        assert!(matches!(error.problem, FileProblem::ChangedOnDisk));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "x = 2\n");
+
+        let file = SourceFile::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            write_atomically(&file, "x = 3\n").unwrap_err().problem,
+            FileProblem::Write(_) | FileProblem::ChangedOnDisk
+        ));
+        assert!(!path.exists(), "a vanished file is not recreated");
+
+        std::fs::write(&path, "x = 1\n").unwrap();
+        let file = SourceFile::read(&path).unwrap();
+        write_atomically(&file, "x = 3\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "x = 3\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writes_through_a_symlink_to_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.py");
+        let link = dir.path().join("link.py");
+        std::fs::write(&target, "x = 1\n").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let file = SourceFile::read(&link).unwrap();
+        write_atomically(&file, "x = 2\n").unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "x = 2\n");
+    }
+}
