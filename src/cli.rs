@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -195,26 +194,15 @@ fn settings_from(args: &RunArgs, fail_on: Severity) -> anyhow::Result<Settings> 
     let mut settings = Settings { unsafe_fixes: args.unsafe_fixes, fail_on, ..Settings::default() };
     settings.target = match &args.target_version {
         Some(version) => config::parse_target(version)?,
-        None => args
-            .paths
-            .first()
-            .map_or_else(|| Path::new(".").to_path_buf(), Clone::clone)
-            .as_path()
-            .pipe(config::target_from_pyproject)
-            .unwrap_or(config::DEFAULT_TARGET),
+        None => {
+            let first_path = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
+            config::target_from_pyproject(first_path).unwrap_or(config::DEFAULT_TARGET)
+        }
     };
     settings.select(&args.select, &args.extend_select, &args.ignore)?;
     settings.set_prefer(&args.prefer)?;
     Ok(settings)
 }
-
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
-    }
-}
-
-impl<T> Pipe for T {}
 
 fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> anyhow::Result<ExitCode> {
     if args.paths.is_empty() {
@@ -236,12 +224,10 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
 
     let progress = progress_bar(files.len(), args.quiet);
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let done = AtomicUsize::new(0);
     let results: Vec<FileResult> = files
         .par_iter()
         .map(|path| {
             let result = process(path, mode, &settings, &transforms, color);
-            done.fetch_add(1, Ordering::Relaxed);
             progress.inc(1);
             result
         })
@@ -279,7 +265,7 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
         eprintln!("error: {error}");
     }
     if !args.quiet {
-        eprintln!("{}", summary(mode, &results, done.load(Ordering::Relaxed)));
+        eprintln!("{}", summary(mode, &results, files.len()));
     }
 
     let code = if !errors.is_empty() {
