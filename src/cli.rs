@@ -6,7 +6,6 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -140,7 +139,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("asyncmod: error: {error:#}");
+            eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
     }
@@ -153,11 +152,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { id } => {
-            let definition = definitions::get(&id).with_context(|| {
-                let known: Vec<&str> = definitions::all().iter().map(|d| d.id.as_str()).collect();
-                format!("unknown transform `{id}` (known: {})", known.join(", "))
-            })?;
-            print!("{}", definitions::explain(definition));
+            let found = definitions::find(&id);
+            if found.is_empty() {
+                anyhow::bail!(definitions::unknown(&id));
+            }
+            let pages: Vec<String> = found.into_iter().map(definitions::explain).collect();
+            print!("{}", pages.join("\n"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { run, format, fail_on } => execute(run, Mode::Check, format, fail_on.into()),
@@ -265,7 +265,12 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
         eprintln!("error: {error}");
     }
     if !args.quiet {
-        eprintln!("{}", summary(mode, &results, files.len()));
+        let mut line = summary(mode, &results, files.len());
+        if !errors.is_empty() {
+            let s = if errors.len() == 1 { "" } else { "s" };
+            line.push_str(&format!(" {} error{s} (listed above).", errors.len()));
+        }
+        eprintln!("{line}");
     }
 
     let code = if !errors.is_empty() {
@@ -330,13 +335,21 @@ fn process(
         problem: FileProblem::Syntax { line: e.line, column: e.column, message: e.message },
     };
     if mode == Mode::Check {
-        let findings = engine::analyze(path, &file.text, settings, transforms);
-        if findings.iter().any(|f| f.fix.is_some())
-            && let Err(e) = verify::parses(&file.text)
-        {
-            result.error = Some(syntax_error(e));
-            return result;
-        }
+        // Tree-sitter accepts some invalid code (Python 2 prints) without an error node: check
+        // with the strict parser before offering fixes.
+        let checked = engine::analyze(path, &file.text, settings, transforms).and_then(|findings| {
+            if findings.iter().any(|f| f.fix.is_some()) {
+                verify::parses(&file.text)?;
+            }
+            Ok(findings)
+        });
+        let findings = match checked {
+            Ok(findings) => findings,
+            Err(e) => {
+                result.error = Some(syntax_error(e));
+                return result;
+            }
+        };
         result.findings = engine::report(&file.text, &findings, settings);
         return result;
     }

@@ -120,11 +120,12 @@ impl Settings {
             for id in ids {
                 if id.eq_ignore_ascii_case("ALL") {
                     out.extend(definitions::all().iter().map(|d| d.id.as_str()));
-                } else if let Some(d) = definitions::get(id) {
-                    out.insert(d.id.as_str());
                 } else {
-                    let known: Vec<&str> = definitions::all().iter().map(|d| d.id.as_str()).collect();
-                    bail!("unknown transform `{id}` (known: {})", known.join(", "));
+                    let found = definitions::find(id);
+                    if found.is_empty() {
+                        bail!(definitions::unknown(id));
+                    }
+                    out.extend(found.iter().map(|d| d.id.as_str()));
                 }
             }
             Ok(out)
@@ -202,5 +203,7 @@ mod tests {
         settings.select(&["ALL".into()], &[], &["time-sleep".into()]).unwrap();
         assert!(!settings.is_enabled("time-sleep"));
         assert!(settings.is_enabled("dangling-task"));
+        settings.select(&["async251".into()], &[], &[]).unwrap();
+        assert_eq!(settings.enabled, ["time-sleep"]);
     }
 }

@@ -87,6 +87,22 @@ pub fn get(id: &str) -> Option<&'static Definition> {
     all().iter().find(|d| d.id == id)
 }
 
+/// The definitions named by a transform id or by an equivalent Ruff rule code (`ASYNC251`).
+pub fn find(id_or_code: &str) -> Vec<&'static Definition> {
+    match get(id_or_code) {
+        Some(definition) => vec![definition],
+        None => {
+            all().iter().filter(|d| d.ruff.iter().any(|code| code.eq_ignore_ascii_case(id_or_code))).collect()
+        }
+    }
+}
+
+/// "unknown transform `x` (known: ...)", for every place that takes an id.
+pub fn unknown(id: &str) -> String {
+    let known: Vec<&str> = all().iter().map(|d| d.id.as_str()).collect();
+    format!("unknown transform `{id}` (known: {}; Ruff codes of these work too)", known.join(", "))
+}
+
 /// Renders `explain ID`.
 pub fn explain(definition: &Definition) -> String {
     let mut out = String::new();

@@ -18,15 +18,18 @@ use crate::verify;
 const MAX_PASSES: usize = 8;
 
 /// Runs `transforms` over `source` and returns the findings that no comment suppresses, in source
-/// order.
+/// order. A file with a syntax error (tree-sitter recovers; Ruff's parser confirms) has none.
 pub fn analyze(
     path: &Path,
     source: &str,
     settings: &Settings,
     transforms: &[&dyn Transform],
-) -> Vec<Finding> {
+) -> Result<Vec<Finding>, verify::SyntaxError> {
     let tree = parse(source);
     let root = tree.root_node();
+    if root.has_error() {
+        verify::parses(source)?;
+    }
     let model = Model::new(source, root);
     let calls = syntax::descendants(root, |n| n.kind() == "call");
     let style = Style::detect_in(source, root);
@@ -36,7 +39,7 @@ pub fn analyze(
         transform.check(&context, &mut findings);
     }
     if findings.is_empty() {
-        return findings;
+        return Ok(findings);
     }
     let index = LineIndex::new(source);
     let comments: BTreeMap<usize, Vec<&str>> = syntax::descendants(root, |n| n.kind() == "comment")
@@ -55,7 +58,7 @@ pub fn analyze(
         })
     });
     findings.sort_by_key(|f| (f.range.start, f.transform));
-    findings
+    Ok(findings)
 }
 
 /// What became of a finding's fix in this run.
@@ -157,7 +160,7 @@ pub fn fix(
     let style = Style::detect_in(source, parse(source).root_node());
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
     let mut current = source.to_string();
-    let mut findings = analyze(path, &current, settings, transforms);
+    let mut findings = analyze(path, &current, settings, transforms)?;
     let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
     // (transform, text the finding covered, why): fixes that failed verification.
     let mut refused: Vec<(&'static str, String, String)> = Vec::new();
@@ -204,7 +207,8 @@ pub fn fix(
                 }
             }
         }
-        findings = analyze(path, &current, settings, transforms);
+        // A rewrite that passed verification parses, so this cannot fail.
+        findings = analyze(path, &current, settings, transforms)?;
     }
     let mut remaining = report(&current, &findings, settings);
     for (reported, finding) in remaining.iter_mut().zip(&findings) {

@@ -19,7 +19,7 @@ pub enum Severity {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Severity::Hint => "hint",
             Severity::Warning => "warning",
             Severity::Error => "error",
@@ -40,7 +40,7 @@ pub enum Safety {
 
 impl fmt::Display for Safety {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Safety::Safe => "safe",
             Safety::Unsafe => "unsafe",
         })

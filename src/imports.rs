@@ -116,10 +116,15 @@ fn first_statement_start(root: Node, source: &str) -> usize {
     block_start.max(protected_end)
 }
 
-/// A blank line to put after inserted code unless the line at `at` is blank or the file ends.
-fn blank_line_before(source: &str, at: usize, nl: &str) -> String {
-    let line = &source[at..next_line_start(source, at)];
-    if at < source.len() && !line.trim().is_empty() { nl.to_string() } else { String::new() }
+/// The newlines that make `want` blank lines between inserted code and what follows `at`
+/// (counting the blank lines already there); none at the end of the file.
+fn blank_lines_before(source: &str, at: usize, want: usize, nl: &str) -> String {
+    let code = skip_blank_lines(source, at);
+    if code == source.len() {
+        return String::new();
+    }
+    let existing = source[at..code].matches('\n').count();
+    nl.repeat(want.saturating_sub(existing))
 }
 
 /// Whether the module already has a top-level `import module` (unaliased).
@@ -164,7 +169,17 @@ pub fn add_import(source: &str, module: &str, style: &Style) -> String {
         after_with_blank_lines(source, docstring.end_byte(), &line, nl)
     } else {
         let at = first_statement_start(root, source);
-        (at, format!("{line}{}", blank_line_before(source, at, nl)))
+        // PEP 8: two blank lines before a top-level definition, one before other code.
+        let next_code =
+            root.named_descendant_for_byte_range(skip_blank_lines(source, at), skip_blank_lines(source, at));
+        let is_definition = next_code.is_some_and(|node| {
+            let mut node = node;
+            while let Some(parent) = node.parent().filter(|p| p.kind() != "module") {
+                node = parent;
+            }
+            matches!(node.kind(), "function_definition" | "class_definition" | "decorated_definition")
+        });
+        (at, format!("{line}{}", blank_lines_before(source, at, if is_definition { 2 } else { 1 }, nl)))
     };
     splice(source, at, at, &insert)
 }
@@ -427,6 +442,10 @@ fn removal(names: &[ImportedName], index: usize, source: &str) -> Option<(usize,
     if statements == 1 && block.kind() == "block" {
         return Some((statement.start_byte(), statement.end_byte(), "pass"));
     }
+    // Between blank lines (or at the top of the file) the blank lines after it go too, so that
+    // no run of blank lines grows.
+    let blank_above = start == 0 || source[line_start(source, start - 1)..start].trim().is_empty();
+    let end = if blank_above { skip_blank_lines(source, end) } else { end };
     Some((start, end, ""))
 }
 
@@ -465,6 +484,8 @@ mod tests {
     fn import_keeps_encoding_comment_first() {
         let out = add_import("# -*- coding: utf-8 -*-\nx = 1\n", "asyncio", &style());
         assert_eq!(out, "# -*- coding: utf-8 -*-\nimport asyncio\n\nx = 1\n");
+        let out = add_import("async def f():\n    pass\n", "asyncio", &style());
+        assert_eq!(out, "import asyncio\n\n\nasync def f():\n    pass\n");
     }
 
     #[test]
@@ -500,6 +521,10 @@ mod tests {
         assert_eq!(out, "import os\nfrom time import monotonic\nos.x(monotonic)\n");
         let out = remove_unused("import time\nimport os\nos.x()\n", &used, false);
         assert_eq!(out, "import os\nos.x()\n");
+        let out = remove_unused("import time\n\nimport os\n\nos.x()\n", &used, false);
+        assert_eq!(out, "import os\n\nos.x()\n");
+        let out = remove_unused("import os\n\nimport time\n\nos.x()\n", &used, false);
+        assert_eq!(out, "import os\n\nos.x()\n");
         let out = remove_unused("import time\n__all__ = ['time']\n", &used, false);
         assert_eq!(out, "import time\n__all__ = ['time']\n");
         let out = remove_unused("import time\nx: 'time.struct_time | None'\n", &used, false);

@@ -20,11 +20,27 @@ use crate::syntax::{self, is_async_def, text};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Binding {
-    /// Bound by an import; the fully qualified name it refers to (`time.sleep` for
-    /// `from time import sleep as nap`).
-    Import(String),
+    /// Bound by an import.
+    Import(ImportBinding),
     /// Bound by anything else: assignment, parameter, `def`, loop variable, `global`, ...
     Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ImportBinding {
+    /// The fully qualified name it refers to (`time.sleep` for `from time import sleep as nap`).
+    qualified: String,
+    /// Where the import statement starts.
+    start: usize,
+    /// Whether the statement sits directly in its scope's body (not under `if`, `try`, ...), so
+    /// that it has run by the time later code of the scope runs.
+    unconditional: bool,
+}
+
+impl Binding {
+    fn imports(&self, qualified: &str) -> bool {
+        matches!(self, Binding::Import(import) if import.qualified == qualified)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -157,6 +173,7 @@ impl<'t> Model<'t> {
     /// an imported name: `t.sleep` after `import time as t` is `time.sleep`.
     pub fn qualified_name(&self, expr: Node<'t>) -> Option<String> {
         match expr.kind() {
+            "parenthesized_expression" => self.qualified_name(expr.named_child(0)?),
             "identifier" => match self.resolve(text(expr, self.source), expr) {
                 Resolved::Import(qualified) => Some(qualified),
                 _ => None,
@@ -172,6 +189,15 @@ impl<'t> Model<'t> {
 
     /// What `name` refers to at `at`, following Python's scope rules.
     pub fn resolve(&self, name: &str, at: Node<'t>) -> Resolved {
+        match self.lookup(name, at) {
+            Some((_, bindings)) => classify(&bindings),
+            None => Resolved::Unbound,
+        }
+    }
+
+    /// The bindings of `name` in the scope that `at` sees it from, and whether that scope is the
+    /// module's.
+    fn lookup(&self, name: &str, at: Node<'t>) -> Option<(bool, Vec<Binding>)> {
         let mut innermost = true;
         let mut current = Some(at);
         while let Some(node) = current {
@@ -185,47 +211,71 @@ impl<'t> Model<'t> {
                         break;
                     }
                     if let Some(bindings) = scope.bindings.get(name) {
-                        return classify(bindings);
+                        return Some((false, bindings.clone()));
                     }
                 }
             }
             current = node.parent();
         }
-        match self.scope(self.root).bindings.get(name) {
-            Some(bindings) => classify(bindings),
-            None => Resolved::Unbound,
-        }
+        self.scope(self.root).bindings.get(name).map(|bindings| (true, bindings.clone()))
     }
 
     /// How to refer to `module` at `at`: its existing import (or alias), or its plain name plus a
     /// request to import it. `None` when the name is taken by something else.
     pub fn module_ref(&self, module: &str, at: Node<'t>) -> Option<ModuleRef> {
-        match self.resolve(module, at) {
-            Resolved::Import(q) if q == module => {
-                return Some(ModuleRef { name: module.to_string(), needs_import: false });
+        let plain = |needs_import| Some(ModuleRef { name: module.to_string(), needs_import });
+        match self.lookup(module, at) {
+            Some((_, bindings)) if !bindings.iter().all(|b| b.imports(module)) => return None,
+            // A module-level import under `if`/`try` may not have run: add an unconditional one.
+            Some((true, bindings)) => {
+                let available = bindings.iter().any(|b| matches!(b, Binding::Import(i) if i.unconditional));
+                return plain(!available);
             }
-            Resolved::Unbound => {}
-            _ => return None,
+            // A local import makes the name local to the whole function: usable only after it ran.
+            Some((false, bindings)) => {
+                let ran_before = bindings
+                    .iter()
+                    .all(|b| matches!(b, Binding::Import(i) if i.unconditional && i.start < at.start_byte()));
+                return if ran_before { plain(false) } else { None };
+            }
+            None => {}
         }
         let module_scope = self.scope(self.root);
         let mut aliases: Vec<&String> = module_scope
             .bindings
             .iter()
-            .filter(|(_, bindings)| bindings.iter().all(|b| *b == Binding::Import(module.to_string())))
+            .filter(|(_, bindings)| {
+                bindings
+                    .iter()
+                    .all(|b| matches!(b, Binding::Import(i) if i.qualified == module && i.unconditional))
+            })
             .map(|(name, _)| name)
             .collect();
         aliases.sort();
         for alias in aliases {
-            if self.resolve(alias, at) == Resolved::Import(module.to_string()) {
+            if matches!(self.lookup(alias, at), Some((true, _))) {
                 return Some(ModuleRef { name: alias.clone(), needs_import: false });
             }
         }
-        Some(ModuleRef { name: module.to_string(), needs_import: true })
+        plain(true)
     }
 
-    /// Whether `name` is bound anywhere in the module's own scope (imports, assignments, defs).
-    pub fn is_bound_at_module_level(&self, name: &str) -> bool {
-        self.scope(self.root).bindings.contains_key(name)
+    /// Whether any scope of the file imports `module` or something from it.
+    pub fn imports_module(&self, module: &str) -> bool {
+        let prefix = format!("{module}.");
+        syntax::descendants(self.root, |n| matches!(n.kind(), "import_statement" | "import_from_statement"))
+            .into_iter()
+            .any(|statement| {
+                let mut scope = Scope::default();
+                if statement.kind() == "import_statement" {
+                    self.bind_import(statement, &mut scope);
+                } else {
+                    self.bind_import_from(statement, &mut scope);
+                }
+                scope.bindings.values().flatten().any(|b| {
+                matches!(b, Binding::Import(i) if i.qualified == module || i.qualified.starts_with(&prefix))
+            })
+            })
     }
 
     fn scope(&self, node: Node<'t>) -> Rc<Scope> {
@@ -382,13 +432,16 @@ impl<'t> Model<'t> {
                     // `import os.path` binds `os`.
                     let full = text(name, self.source);
                     let first = full.split('.').next().unwrap_or(full).trim();
-                    scope.bind(first, Binding::Import(first.to_string()));
+                    scope.bind(first, import_binding(node, first.to_string()));
                 }
                 "aliased_import" => {
                     if let (Some(module), Some(alias)) =
                         (name.child_by_field_name("name"), name.child_by_field_name("alias"))
                     {
-                        scope.bind(text(alias, self.source), Binding::Import(dotted(module, self.source)));
+                        scope.bind(
+                            text(alias, self.source),
+                            import_binding(node, dotted(module, self.source)),
+                        );
                     }
                 }
                 _ => {}
@@ -414,7 +467,7 @@ impl<'t> Model<'t> {
                 _ => continue,
             };
             let qualified = format!("{module}.{}", dotted(imported, self.source));
-            scope.bind(text(local, self.source), Binding::Import(qualified));
+            scope.bind(text(local, self.source), import_binding(node, qualified));
         }
     }
 }
@@ -424,10 +477,21 @@ fn dotted(node: Node, source: &str) -> String {
     text(node, source).chars().filter(|c| !c.is_whitespace() && *c != '\\').collect()
 }
 
+fn import_binding(statement: Node, qualified: String) -> Binding {
+    let unconditional = statement.parent().is_some_and(|parent| {
+        parent.kind() == "module"
+            || (parent.kind() == "block"
+                && parent
+                    .parent()
+                    .is_some_and(|p| matches!(p.kind(), "function_definition" | "class_definition")))
+    });
+    Binding::Import(ImportBinding { qualified, start: statement.start_byte(), unconditional })
+}
+
 fn classify(bindings: &[Binding]) -> Resolved {
     match bindings {
-        [Binding::Import(first), rest @ ..] if rest.iter().all(|b| *b == Binding::Import(first.clone())) => {
-            Resolved::Import(first.clone())
+        [Binding::Import(first), rest @ ..] if rest.iter().all(|b| b.imports(&first.qualified)) => {
+            Resolved::Import(first.qualified.clone())
         }
         _ => Resolved::Other,
     }
@@ -522,5 +586,16 @@ mod tests {
         assert_eq!(check("import asyncio\nasync def f():\n    g()\n"), plain("asyncio", false));
         assert_eq!(check("import asyncio as aio\nasync def f():\n    g()\n"), plain("aio", false));
         assert_eq!(check("asyncio = None\nasync def f():\n    g()\n"), None);
+        // Imported later in the same function: the name is local and not bound yet.
+        assert_eq!(check("async def f():\n    g()\n    import asyncio\n"), None);
+        assert_eq!(check("async def f():\n    import asyncio\n    g()\n"), plain("asyncio", false));
+        // A conditional module-level import may not have run.
+        assert_eq!(check("if X:\n    import asyncio\nasync def f():\n    g()\n"), plain("asyncio", true));
+        assert_eq!(
+            check(
+                "try:\n    import asyncio as aio\nexcept ImportError:\n    pass\nasync def f():\n    g()\n"
+            ),
+            plain("asyncio", true)
+        );
     }
 }

@@ -40,7 +40,7 @@ impl fmt::Display for FileProblem {
                 write!(f, "not valid UTF-8 (first bad byte on line {line}); skipped")
             }
             FileProblem::Syntax { line, column, message } => {
-                write!(f, "syntax error at {line}:{column}: {message}; not rewritten")
+                write!(f, "syntax error at {line}:{column}: {message}; skipped")
             }
             FileProblem::ChangedOnDisk => {
                 f.write_str("changed on disk while asyncmod was working; left as it is now")
@@ -56,7 +56,13 @@ fn io_reason(e: &io::Error) -> String {
         io::ErrorKind::NotFound => "no such file or directory".to_string(),
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         io::ErrorKind::IsADirectory => "is a directory".to_string(),
-        _ => e.to_string(),
+        _ => {
+            // "Too many levels of symbolic links (os error 40)" -> "too many levels of symbolic links"
+            let message = e.to_string();
+            let message = message.split(" (os error").next().unwrap_or(&message);
+            let mut chars = message.chars();
+            chars.next().map_or_else(String::new, |first| first.to_lowercase().chain(chars).collect())
+        }
     }
 }
 

@@ -60,7 +60,7 @@ fn check_reports_findings_and_exits_1() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert_eq!(
         stdout(&output),
-        "app/poll.py:5:5: time-sleep `time.sleep` blocks the event loop inside `async def`; \
+        "app/poll.py:5:5: time-sleep `time.sleep` blocks the event loop in a coroutine; \
          use `await asyncio.sleep(...)` [fix: safe]\n"
     );
     assert!(stderr(&output).contains("Found 1 finding in 1 file (2 checked)"), "{}", stderr(&output));
@@ -284,4 +284,25 @@ fn target_version_comes_from_pyproject() {
     let bad = asyncmod(&["check", "--target-version", "py27", "."], dir.path());
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("py38 to py314"), "{}", stderr(&bad));
+}
+
+#[test]
+fn check_reports_a_syntax_error_in_a_file_that_could_hold_findings() {
+    let dir = tree(&[("bad.py", b"import time\nasync def f():\n  time.sleep(1)\n  x = (\n")]);
+    let output = asyncmod(&["check", "bad.py"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("error: bad.py: syntax error at 5:1:"), "{err}");
+    assert!(err.contains("1 error (listed above)"), "{err}");
+}
+
+#[test]
+fn ruff_codes_name_transforms() {
+    let dir = tree(&[("poll.py", BLOCKING.as_bytes())]);
+    let out = stdout(&asyncmod(&["check", "--select", "ASYNC251", "."], dir.path()));
+    assert!(out.contains("time-sleep"), "{out}");
+    let out = asyncmod(&["check", "--ignore", "async251", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let explain = stdout(&asyncmod(&["explain", "RUF006"], dir.path()));
+    assert!(explain.starts_with("# dangling-task"), "{explain}");
 }

@@ -71,7 +71,8 @@ fn leave_alone_cases_are_left_alone() {
             );
             let settings = settings_for(&definition.id, &[]);
             let findings =
-                engine::analyze(Path::new("case.py"), code, &settings, &transforms::enabled(&settings));
+                engine::analyze(Path::new("case.py"), code, &settings, &transforms::enabled(&settings))
+                    .unwrap();
             if case.reported {
                 assert!(!findings.is_empty(), "{}: `{}` should be reported", definition.id, case.name);
                 assert!(

@@ -35,7 +35,7 @@ fn run_fixture(transform: &str, path: &Path) -> String {
     let mut settings = Settings::default();
     settings.select(&[transform.to_string()], &[], &[]).unwrap();
     let enabled = transforms::enabled(&settings);
-    let findings = engine::analyze(path, &file.text, &settings, &enabled);
+    let findings = engine::analyze(path, &file.text, &settings, &enabled).unwrap();
     let reported = engine::report(&file.text, &findings, &settings);
     let outcome = engine::fix(path, &file.text, &settings, &enabled).unwrap();
 

@@ -59,12 +59,9 @@ impl Transform for DanglingTask {
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let mut helper: Option<(String, Helper)> = None;
         for &call in file.calls {
-            let Some(statement) = call.parent().filter(|p| p.kind() == "expression_statement") else {
+            let Some(statement) = dropped_result_statement(call) else {
                 continue;
             };
-            if statement.named_child_count() != 1 {
-                continue;
-            }
             let Some(function) = call.child_by_field_name("function") else {
                 continue;
             };
@@ -75,8 +72,9 @@ impl Transform for DanglingTask {
                 ID,
                 call,
                 format!(
-                    "the task from `{api}` is dropped: the event loop keeps only a weak reference, \
-                     so it can vanish mid-flight, and its exception is never seen"
+                    "task from `{}(...)` is dropped: it can be garbage-collected mid-flight and its \
+                     exception is lost",
+                    file.text(function)
                 ),
             );
             let anchor = imports::helper_anchor(file.model.root(), file.source);
@@ -192,6 +190,16 @@ enum Receiver {
     Known,
     /// A receiver called `loop` or `*_loop`, of unknown origin.
     Assumed,
+}
+
+/// The statement that drops `call`'s result: `call(...)` or `(call(...))` on its own.
+fn dropped_result_statement(call: Node) -> Option<Node> {
+    let mut outer = call;
+    while let Some(parent) = outer.parent().filter(|p| p.kind() == "parenthesized_expression") {
+        outer = parent;
+    }
+    let statement = outer.parent().filter(|p| p.kind() == "expression_statement")?;
+    (statement.named_child_count() == 1).then_some(statement)
 }
 
 fn first_argument_is_call(call: Node) -> bool {
