@@ -31,9 +31,9 @@ pub fn analyze(
         verify::parses(source)?;
     }
     let model = Model::new(source, root);
-    let calls = syntax::descendants(root, |n| n.kind() == "call");
     let style = Style::detect_in(source, root);
-    let context = FileContext { path, source, model: &model, calls: &calls, style: &style, settings };
+    let context =
+        FileContext { path, source, model: &model, calls: &model.index().calls, style: &style, settings };
     let mut findings = Vec::new();
     for transform in transforms {
         transform.check(&context, &mut findings);
@@ -42,12 +42,10 @@ pub fn analyze(
         return Ok(findings);
     }
     let index = LineIndex::new(source);
-    let comments: BTreeMap<usize, Vec<&str>> = syntax::descendants(root, |n| n.kind() == "comment")
-        .into_iter()
-        .fold(BTreeMap::new(), |mut map, c| {
-            map.entry(index.line(c.start_byte())).or_insert_with(Vec::new).push(syntax::text(c, source));
-            map
-        });
+    let mut comments: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    for &comment in &model.index().comments {
+        comments.entry(index.line(comment.start_byte())).or_default().push(syntax::text(comment, source));
+    }
     findings.retain(|finding| {
         let lines = [
             index.line(finding.range.start),

@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use tree_sitter::Node;
 
-use crate::syntax::{self, is_async_def, text};
+use crate::syntax::{self, Index, is_async_def, text};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Binding {
@@ -87,6 +87,7 @@ pub struct ModuleRef {
 pub struct Model<'t> {
     source: &'t str,
     root: Node<'t>,
+    index: Index<'t>,
     scopes: RefCell<HashMap<usize, Rc<Scope>>>,
 }
 
@@ -106,7 +107,7 @@ const COMPREHENSION_KINDS: &[&str] =
 
 impl<'t> Model<'t> {
     pub fn new(source: &'t str, root: Node<'t>) -> Model<'t> {
-        Model { source, root, scopes: RefCell::new(HashMap::new()) }
+        Model { source, root, index: Index::build(root), scopes: RefCell::new(HashMap::new()) }
     }
 
     pub fn source(&self) -> &'t str {
@@ -115,6 +116,11 @@ impl<'t> Model<'t> {
 
     pub fn root(&self) -> Node<'t> {
         self.root
+    }
+
+    /// The calls, comments, imports and awaits of the file, gathered in one walk.
+    pub fn index(&self) -> &Index<'t> {
+        &self.index
     }
 
     /// Where `node` runs: in a coroutine (and whether `await` may be inserted there) or not.
@@ -263,19 +269,17 @@ impl<'t> Model<'t> {
     /// Whether any scope of the file imports `module` or something from it.
     pub fn imports_module(&self, module: &str) -> bool {
         let prefix = format!("{module}.");
-        syntax::descendants(self.root, |n| matches!(n.kind(), "import_statement" | "import_from_statement"))
-            .into_iter()
-            .any(|statement| {
-                let mut scope = Scope::default();
-                if statement.kind() == "import_statement" {
-                    self.bind_import(statement, &mut scope);
-                } else {
-                    self.bind_import_from(statement, &mut scope);
-                }
-                scope.bindings.values().flatten().any(|b| {
+        self.index.imports.iter().any(|&statement| {
+            let mut scope = Scope::default();
+            if statement.kind() == "import_statement" {
+                self.bind_import(statement, &mut scope);
+            } else {
+                self.bind_import_from(statement, &mut scope);
+            }
+            scope.bindings.values().flatten().any(|b| {
                 matches!(b, Binding::Import(i) if i.qualified == module || i.qualified.starts_with(&prefix))
             })
-            })
+        })
     }
 
     fn scope(&self, node: Node<'t>) -> Rc<Scope> {

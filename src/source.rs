@@ -219,12 +219,13 @@ fn detect_indent(text: &str) -> String {
 
 /// The indentation a block adds over the line that opens it, from the first block in the file.
 fn indent_from_tree(text: &str, root: tree_sitter::Node) -> Option<String> {
-    let block = crate::syntax::descendants(root, |n| n.kind() == "block" && n.named_child_count() > 0)
-        .into_iter()
-        .find(|block| {
-            let (Some(parent), Some(first)) = (block.parent(), block.named_child(0)) else { return false };
-            first.start_position().row > parent.start_position().row
-        })?;
+    let block = crate::syntax::find_first(root, |block| {
+        if block.kind() != "block" {
+            return false;
+        }
+        let (Some(parent), Some(first)) = (block.parent(), block.named_child(0)) else { return false };
+        first.start_position().row > parent.start_position().row
+    })?;
     let leading = |row: usize| -> &str {
         let line = text.lines().nth(row).unwrap_or("");
         &line[..line.len() - line.trim_start().len()]

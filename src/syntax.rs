@@ -37,26 +37,76 @@ pub fn is_async_def(node: Node) -> bool {
 /// Every descendant of `root` (itself included) in source order, filtered by `keep`.
 pub fn descendants<'t>(root: Node<'t>, mut keep: impl FnMut(Node<'t>) -> bool) -> Vec<Node<'t>> {
     let mut out = Vec::new();
-    let mut cursor = root.walk();
-    loop {
-        let node = cursor.node();
+    visit(root, |node| {
         if keep(node) {
             out.push(node);
+        }
+        true
+    });
+    out
+}
+
+/// The first descendant of `root` (itself included) in source order that `wanted` accepts.
+pub fn find_first<'t>(root: Node<'t>, mut wanted: impl FnMut(Node<'t>) -> bool) -> Option<Node<'t>> {
+    let mut found = None;
+    visit(root, |node| {
+        if wanted(node) {
+            found = Some(node);
+        }
+        found.is_none()
+    });
+    found
+}
+
+/// Calls `each` on every node under `root` in source order until it returns false.
+fn visit<'t>(root: Node<'t>, mut each: impl FnMut(Node<'t>) -> bool) {
+    let mut cursor = root.walk();
+    loop {
+        if !each(cursor.node()) {
+            return;
         }
         if cursor.goto_first_child() {
             continue;
         }
         loop {
             if cursor.node() == root {
-                return out;
+                return;
             }
             if cursor.goto_next_sibling() {
                 break;
             }
             if !cursor.goto_parent() {
-                return out;
+                return;
             }
         }
+    }
+}
+
+/// The nodes every transform and pass looks for, gathered in one walk of the tree.
+#[derive(Debug, Default)]
+pub struct Index<'t> {
+    pub calls: Vec<Node<'t>>,
+    pub comments: Vec<Node<'t>>,
+    /// `import` and `from ... import` statements, at any depth.
+    pub imports: Vec<Node<'t>>,
+    /// `await` expressions.
+    pub awaits: Vec<Node<'t>>,
+}
+
+impl<'t> Index<'t> {
+    pub fn build(root: Node<'t>) -> Index<'t> {
+        let mut index = Index::default();
+        visit(root, |node| {
+            match node.kind() {
+                "call" => index.calls.push(node),
+                "comment" => index.comments.push(node),
+                "import_statement" | "import_from_statement" => index.imports.push(node),
+                "await" if node.is_named() => index.awaits.push(node),
+                _ => {}
+            }
+            true
+        });
+        index
     }
 }
 

@@ -3,7 +3,7 @@
 //! coroutines.
 
 use crate::semantic::{Context, Model};
-use crate::syntax::{self, LineIndex, parse};
+use crate::syntax::{LineIndex, parse};
 
 /// A syntax error: 1-based line and column, and the parser's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,10 +34,7 @@ pub fn misplaced_awaits(source: &str) -> usize {
     }
     let tree = parse(source);
     let model = Model::new(source, tree.root_node());
-    syntax::descendants(tree.root_node(), |n| n.kind() == "await" && n.is_named())
-        .into_iter()
-        .filter(|&node| model.context(node) != Context::Async)
-        .count()
+    model.index().awaits.iter().filter(|&&node| model.context(node) != Context::Async).count()
 }
 
 #[cfg(test)]
