@@ -268,7 +268,8 @@ fn apply(source: &str, batch: &[&Finding], style: &Style, is_package_init: bool)
             error.message, error.line, error.column
         ));
     }
-    if verify::misplaced_awaits(&text) > verify::misplaced_awaits(source) {
+    let misplaced = verify::misplaced_awaits(&text);
+    if misplaced > 0 && misplaced > verify::misplaced_awaits(source) {
         return Err("the rewrite would put `await` outside a coroutine; this is a bug in asyncmod".into());
     }
     Ok(text)

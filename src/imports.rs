@@ -266,20 +266,20 @@ fn imported_names<'t>(root: Node<'t>, source: &str) -> Vec<ImportedName<'t>> {
 /// How often each identifier is used as a name (not as an attribute, keyword or import).
 fn reference_counts(root: Node, source: &str) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
-    for identifier in syntax::descendants(root, |n| n.kind() == "identifier") {
-        let Some(parent) = identifier.parent() else {
-            continue;
-        };
-        let is_reference = match parent.kind() {
-            "attribute" => parent.child_by_field_name("object") == Some(identifier),
-            "keyword_argument" => parent.child_by_field_name("value") == Some(identifier),
-            "dotted_name" | "aliased_import" => false,
+    syntax::visit_with_ancestors(root, |node, ancestors, field| {
+        if node.kind() != "identifier" {
+            return;
+        }
+        let is_reference = match ancestors.last().map(|parent| parent.kind()) {
+            Some("attribute") => field == Some("object"),
+            Some("keyword_argument") => field == Some("value"),
+            Some("dotted_name" | "aliased_import") => false,
             _ => true,
         };
         if is_reference {
-            *counts.entry(text(identifier, source).to_string()).or_insert(0) += 1;
+            *counts.entry(text(node, source).to_string()).or_insert(0) += 1;
         }
-    }
+    });
     counts
 }
 

@@ -125,9 +125,17 @@ impl<'t> Model<'t> {
 
     /// Where `node` runs: in a coroutine (and whether `await` may be inserted there) or not.
     pub fn context(&self, node: Node<'t>) -> Context {
+        self.context_along(std::iter::successors(Some(node), |n| n.parent()))
+    }
+
+    /// [`Model::context`] for a node given with its ancestors, innermost first (`node, parent,
+    /// grandparent, ...`): a walk that already knows them saves tree-sitter's parent lookups.
+    pub fn context_along(&self, mut chain: impl Iterator<Item = Node<'t>>) -> Context {
         let mut no_await: Option<&'static str> = None;
-        let mut current = node;
-        while let Some(parent) = current.parent() {
+        let Some(mut current) = chain.next() else {
+            return Context::Sync;
+        };
+        for parent in chain {
             // Defaults, annotations and base classes are evaluated in the enclosing scope.
             let in_body = parent.child_by_field_name("body") == Some(current);
             match parent.kind() {

@@ -82,6 +82,37 @@ fn visit<'t>(root: Node<'t>, mut each: impl FnMut(Node<'t>) -> bool) {
     }
 }
 
+/// Calls `each` on every node under `root` in source order with its ancestors (outermost first)
+/// and the field it fills in its parent. Tree-sitter's `parent()` searches from the root, so a
+/// walk over many nodes that needs parents keeps them itself.
+pub fn visit_with_ancestors<'t>(
+    root: Node<'t>,
+    mut each: impl FnMut(Node<'t>, &[Node<'t>], Option<&str>),
+) {
+    let mut cursor = root.walk();
+    let mut ancestors: Vec<Node<'t>> = Vec::new();
+    loop {
+        let node = cursor.node();
+        each(node, &ancestors, cursor.field_name());
+        if cursor.goto_first_child() {
+            ancestors.push(node);
+            continue;
+        }
+        loop {
+            if ancestors.is_empty() {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+            ancestors.pop();
+        }
+    }
+}
+
 /// The nodes every transform and pass looks for, gathered in one walk of the tree.
 #[derive(Debug, Default)]
 pub struct Index<'t> {

@@ -3,7 +3,7 @@
 //! coroutines.
 
 use crate::semantic::{Context, Model};
-use crate::syntax::{LineIndex, parse};
+use crate::syntax::{self, LineIndex, parse};
 
 /// A syntax error: 1-based line and column, and the parser's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,17 @@ pub fn misplaced_awaits(source: &str) -> usize {
     }
     let tree = parse(source);
     let model = Model::new(source, tree.root_node());
-    model.index().awaits.iter().filter(|&&node| model.context(node) != Context::Async).count()
+    let mut misplaced = 0;
+    syntax::visit_with_ancestors(tree.root_node(), |node, ancestors, _| {
+        if node.kind() == "await"
+            && node.is_named()
+            && model.context_along(std::iter::once(node).chain(ancestors.iter().rev().copied()))
+                != Context::Async
+        {
+            misplaced += 1;
+        }
+    });
+    misplaced
 }
 
 #[cfg(test)]
