@@ -412,8 +412,15 @@ fn summary(mode: Mode, results: &[FileResult], checked: usize) -> String {
             let applied: usize = results.iter().flat_map(|r| r.applied.values()).sum();
             let changed = results.iter().filter(|r| r.changed).count();
             let verb = if mode == Mode::Diff { "Would fix" } else { "Fixed" };
+            let mut by_transform: BTreeMap<&str, usize> = BTreeMap::new();
+            for (transform, count) in results.iter().flat_map(|r| &r.applied) {
+                *by_transform.entry(transform).or_default() += count;
+            }
+            let breakdown: Vec<String> = by_transform.iter().map(|(t, n)| format!("{t}: {n}")).collect();
+            let breakdown =
+                if breakdown.is_empty() { String::new() } else { format!("; {}", breakdown.join(", ")) };
             let mut line = format!(
-                "{verb} {} in {} ({} checked).",
+                "{verb} {} in {} ({} checked{breakdown}).",
                 plural(applied, "finding"),
                 plural(changed, "file"),
                 checked

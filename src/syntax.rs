@@ -85,10 +85,7 @@ fn visit<'t>(root: Node<'t>, mut each: impl FnMut(Node<'t>) -> bool) {
 /// Calls `each` on every node under `root` in source order with its ancestors (outermost first)
 /// and the field it fills in its parent. Tree-sitter's `parent()` searches from the root, so a
 /// walk over many nodes that needs parents keeps them itself.
-pub fn visit_with_ancestors<'t>(
-    root: Node<'t>,
-    mut each: impl FnMut(Node<'t>, &[Node<'t>], Option<&str>),
-) {
+pub fn visit_with_ancestors<'t>(root: Node<'t>, mut each: impl FnMut(Node<'t>, &[Node<'t>], Option<&str>)) {
     let mut cursor = root.walk();
     let mut ancestors: Vec<Node<'t>> = Vec::new();
     loop {
