@@ -330,9 +330,16 @@ fn process(
             return result;
         }
     };
-    let syntax_error = |e: verify::SyntaxError| FileError {
+    let syntax_error = |e: engine::Unanalysable| FileError {
         path: path.to_path_buf(),
-        problem: FileProblem::Syntax { line: e.line, column: e.column, message: e.message },
+        problem: match e {
+            engine::Unanalysable::Syntax(e) => {
+                FileProblem::Syntax { line: e.line, column: e.column, message: e.message }
+            }
+            engine::Unanalysable::BeyondTreeSitter { line, column } => {
+                FileProblem::BeyondTreeSitter { line, column }
+            }
+        },
     };
     if mode == Mode::Check {
         // Tree-sitter accepts some invalid code (Python 2 prints) without an error node: check

@@ -14,21 +14,43 @@ use crate::syntax::{self, LineIndex, parse};
 use crate::transforms::{FileContext, Transform};
 use crate::verify;
 
+/// Why a file cannot be analysed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unanalysable {
+    Syntax(verify::SyntaxError),
+    /// Valid Python that tree-sitter's grammar cannot parse (it gives up past ~500 nested blocks);
+    /// analysing its broken tree would silently miss findings.
+    BeyondTreeSitter {
+        line: usize,
+        column: usize,
+    },
+}
+
+impl From<verify::SyntaxError> for Unanalysable {
+    fn from(error: verify::SyntaxError) -> Self {
+        Unanalysable::Syntax(error)
+    }
+}
+
 /// Fixes whose edits overlap land in later passes; this bounds the passes.
 const MAX_PASSES: usize = 8;
 
 /// Runs `transforms` over `source` and returns the findings that no comment suppresses, in source
-/// order. A file with a syntax error (tree-sitter recovers; Ruff's parser confirms) has none.
+/// order. A file tree-sitter cannot parse has none: it has a syntax error (Ruff's parser
+/// confirms) or is beyond tree-sitter.
 pub fn analyze(
     path: &Path,
     source: &str,
     settings: &Settings,
     transforms: &[&dyn Transform],
-) -> Result<Vec<Finding>, verify::SyntaxError> {
+) -> Result<Vec<Finding>, Unanalysable> {
     let tree = parse(source);
     let root = tree.root_node();
     if root.has_error() {
         verify::parses(source)?;
+        let error = syntax::find_first(root, |n| n.is_error() || n.is_missing()).unwrap_or(root);
+        let (line, column) = LineIndex::new(source).position(source, error.start_byte());
+        return Err(Unanalysable::BeyondTreeSitter { line, column });
     }
     let model = Model::new(source, root);
     let style = Style::detect_in(source, root);
@@ -154,7 +176,7 @@ pub fn fix(
     source: &str,
     settings: &Settings,
     transforms: &[&dyn Transform],
-) -> Result<FixOutcome, verify::SyntaxError> {
+) -> Result<FixOutcome, Unanalysable> {
     let style = Style::detect_in(source, parse(source).root_node());
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
     let mut current = source.to_string();

@@ -206,18 +206,17 @@ pub fn add_helper(source: &str, code: &str, style: &Style) -> String {
     let tree = parse(source);
     let root = tree.root_node();
     match leading_statements(root, source).last() {
+        // Existing blank lines are kept as they are (their line endings too) and topped up to two.
         Some(last) => {
-            let start = next_line_start(source, last.end_byte());
-            let end = skip_blank_lines(source, start);
-            let lead = if start == source.len() && !source.ends_with('\n') { nl } else { "" };
-            let trail = if end < source.len() { format!("{nl}{nl}{nl}") } else { nl.to_string() };
-            splice(source, start, end, &format!("{lead}{nl}{nl}{code}{trail}"))
+            let at = next_line_start(source, last.end_byte());
+            let lead = if at == source.len() && !source.ends_with('\n') { nl } else { "" };
+            let trail = blank_lines_before(source, at, 2, nl);
+            splice(source, at, at, &format!("{lead}{nl}{nl}{code}{nl}{trail}"))
         }
         None => {
-            let start = first_statement_start(root, source);
-            let end = skip_blank_lines(source, start);
-            let trail = if end < source.len() { format!("{nl}{nl}{nl}") } else { nl.to_string() };
-            splice(source, start, end, &format!("{code}{trail}"))
+            let at = first_statement_start(root, source);
+            let trail = blank_lines_before(source, at, 2, nl);
+            splice(source, at, at, &format!("{code}{nl}{trail}"))
         }
     }
 }

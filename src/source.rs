@@ -22,6 +22,16 @@ pub enum FileProblem {
         column: usize,
         message: String,
     },
+    /// Valid Python the tree-sitter grammar cannot parse.
+    BeyondTreeSitter {
+        line: usize,
+        column: usize,
+    },
+    /// Old Mac line endings (a CR not followed by LF).
+    CarriageReturnLineEndings {
+        line: usize,
+    },
+    Utf16,
     ChangedOnDisk,
     ReadOnly,
     Write(io::Error),
@@ -32,6 +42,16 @@ impl fmt::Display for FileProblem {
         match self {
             FileProblem::Read(e) => write!(f, "cannot read: {}", io_reason(e)),
             FileProblem::Binary => f.write_str("binary file (contains a NUL byte); skipped"),
+            FileProblem::Utf16 => f.write_str("UTF-16 encoded; only UTF-8 files are rewritten; skipped"),
+            FileProblem::BeyondTreeSitter { line, column } => write!(
+                f,
+                "the tree-sitter grammar cannot parse this valid Python at {line}:{column} \
+                 (nesting over 500 levels deep?); skipped"
+            ),
+            FileProblem::CarriageReturnLineEndings { line } => write!(
+                f,
+                "old Mac line endings (a CR without LF ends line {line}); convert to LF or CRLF first; skipped"
+            ),
             FileProblem::NotUtf8 { line, declared: Some(encoding) } => write!(
                 f,
                 "declares encoding {encoding} (line {line} is not UTF-8); only UTF-8 files are rewritten; skipped"
@@ -120,8 +140,15 @@ impl SourceFile {
 /// binary file; anything but UTF-8 is refused with the line of the first bad byte.
 pub fn decode<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, FileError> {
     let fail = |problem| FileError { path: path.to_path_buf(), problem };
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(fail(FileProblem::Utf16));
+    }
     if memchr::memchr(0, bytes).is_some() {
         return Err(fail(FileProblem::Binary));
+    }
+    if let Some(cr) = memchr::memchr_iter(b'\r', bytes).find(|&i| bytes.get(i + 1) != Some(&b'\n')) {
+        let line = memchr::memchr_iter(b'\n', &bytes[..cr]).count() + 1;
+        return Err(fail(FileProblem::CarriageReturnLineEndings { line }));
     }
     let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     std::str::from_utf8(body).map_err(|e| {

@@ -30,9 +30,21 @@ pub fn write_atomically(file: &SourceFile, new_text: &str) -> Result<(), FileErr
         .map_err(|e| fail(FileProblem::Write(e)))?;
     temp.write_all(&file.encode(new_text)).map_err(|e| fail(FileProblem::Write(e)))?;
     temp.as_file().set_permissions(metadata.permissions()).map_err(|e| fail(FileProblem::Write(e)))?;
+    keep_owner(temp.as_file(), &metadata);
     temp.persist(&target).map_err(|e| fail(FileProblem::Write(e.error)))?;
     Ok(())
 }
+
+/// Gives the new file the old one's owner and group. Only root may give a file away, and anyone
+/// else rewrites only files they may write, so a failure here changes nothing: it is ignored.
+#[cfg(unix)]
+fn keep_owner(file: &std::fs::File, original: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    let _ = std::os::unix::fs::fchown(file, Some(original.uid()), Some(original.gid()));
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_file: &std::fs::File, _original: &std::fs::Metadata) {}
 
 #[cfg(test)]
 mod tests {
