@@ -107,7 +107,7 @@ pub fn unknown(id: &str) -> String {
 pub fn explain(definition: &Definition) -> String {
     let mut out = String::new();
     let safety = match definition.safety {
-        Some(safety) => format!("{safety} fix"),
+        Some(safety) => safety.to_string(),
         None => "report only".to_string(),
     };
     out.push_str(&format!("# {}\n\n{}\n\n", definition.id, definition.summary));
