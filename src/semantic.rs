@@ -276,7 +276,12 @@ impl<'t> Model<'t> {
 
     /// Whether any scope of the file imports `module` or something from it.
     pub fn imports_module(&self, module: &str) -> bool {
-        let prefix = format!("{module}.");
+        self.imports_any(|top_level| top_level == module)
+    }
+
+    /// Whether any scope of the file imports something from a top-level module `wanted` accepts
+    /// (relative imports never match).
+    pub fn imports_any(&self, wanted: impl Fn(&str) -> bool) -> bool {
         self.index.imports.iter().any(|&statement| {
             let mut scope = Scope::default();
             if statement.kind() == "import_statement" {
@@ -285,7 +290,7 @@ impl<'t> Model<'t> {
                 self.bind_import_from(statement, &mut scope);
             }
             scope.bindings.values().flatten().any(|b| {
-                matches!(b, Binding::Import(i) if i.qualified == module || i.qualified.starts_with(&prefix))
+                matches!(b, Binding::Import(i) if wanted(i.qualified.split('.').next().unwrap_or_default()))
             })
         })
     }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-const BLOCKING: &str = "import time\n\n\nasync def poll():\n    time.sleep(1)\n";
+const BLOCKING: &str = "import asyncio, time\n\n\nasync def poll():\n    time.sleep(1)\n";
 const FIXED: &str = "import asyncio\n\n\nasync def poll():\n    await asyncio.sleep(1)\n";
 /// No single run may take longer than this (a hang is a failure, not a stuck test run).
 const TIMEOUT: Duration = Duration::from_secs(300);
@@ -272,13 +272,13 @@ fn a_utf8_bom_is_kept_after_fix() {
     // The BOM does not shift lines or columns.
     assert_eq!(findings(&check), ["./local.py:3:5: time-sleep", "./top.py:5:5: time-sleep"]);
 
-    let diff = asyncmod(&["diff", "top.py"], dir.path());
+    let diff = asyncmod(&["diff", "--unsafe-fixes", "top.py"], dir.path());
     assert_code(&diff, 1);
     let shown = stdout(&diff);
     assert!(shown.starts_with("--- a/top.py\n+++ b/top.py\n"), "{shown}");
     assert!(!shown.contains('\u{FEFF}'), "no BOM inside the diff: {shown:?}");
 
-    let fix = asyncmod(&["fix", "."], dir.path());
+    let fix = asyncmod(&["fix", "--unsafe-fixes", "."], dir.path());
     assert_code(&fix, 0);
     assert_errors(&fix, &[]);
     assert_eq!(
@@ -290,7 +290,7 @@ fn a_utf8_bom_is_kept_after_fix() {
     assert_no_temp_files(dir.path());
 
     let before = snapshot(dir.path());
-    assert_code(&asyncmod(&["fix", "."], dir.path()), 0);
+    assert_code(&asyncmod(&["fix", "--unsafe-fixes", "."], dir.path()), 0);
     assert_eq!(snapshot(dir.path()), before, "a second fix changes nothing");
 }
 
@@ -337,7 +337,7 @@ fn mixed_line_endings_keep_every_original_ending() {
     let check = asyncmod(&["check", "."], dir.path());
     assert_code(&check, 1);
     assert_eq!(findings(&check), ["./first_lf.py:6:5: time-sleep", "./mixed.py:6:5: time-sleep"]);
-    let fix = asyncmod(&["fix", "."], dir.path());
+    let fix = asyncmod(&["fix", "--unsafe-fixes", "."], dir.path());
     assert_code(&fix, 0);
     assert_errors(&fix, &[]);
     assert_eq!(text(dir.path(), "mixed.py"), mixed_fixed);
@@ -560,7 +560,7 @@ fn code_nested_500_deep_is_fixed_without_crashing() {
             "ifs.py:505:2005: time-sleep"
         ]
     );
-    let fix = asyncmod(&["fix", "."], dir.path());
+    let fix = asyncmod(&["fix", "--unsafe-fixes", "."], dir.path());
     assert_code(&fix, 0);
     assert_errors(&fix, &[]);
     for (path, source) in [

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
-const BLOCKING: &str = "import time\n\n\nasync def poll():\n    time.sleep(1)\n";
+const BLOCKING: &str = "import asyncio, time\n\n\nasync def poll():\n    time.sleep(1)\n";
 const FIXED: &str = "import asyncio\n\n\nasync def poll():\n    await asyncio.sleep(1)\n";
 
 fn asyncmod(args: &[&str], dir: &Path) -> Output {
@@ -88,7 +88,29 @@ fn check_json_is_machine_readable() {
     assert_eq!(finding["fix"]["safety"], "safe");
     assert_eq!(finding["fix"]["applicable"], true);
     assert_eq!(finding["fix"]["edits"][0]["replacement"], "await asyncio.sleep(1)");
+    assert_eq!(finding["fix"]["imports"], serde_json::json!([]), "asyncio is imported already");
+}
+
+#[test]
+fn a_file_without_an_async_library_gets_an_unsafe_fix_that_adds_the_import() {
+    let source = "import time\n\n\nasync def poll():\n    time.sleep(1)\n";
+    let dir = tree(&[("poll.py", source.as_bytes())]);
+    let output = asyncmod(&["check", "--format", "json", "poll.py"], dir.path());
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    let finding = &doc["findings"][0];
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(the file imports no async library: asyncio assumed)")
+    );
+    assert_eq!(finding["fix"]["safety"], "unsafe");
+    assert_eq!(finding["fix"]["applicable"], false);
     assert_eq!(finding["fix"]["imports"][0], "asyncio");
+    assert_eq!(asyncmod(&["fix", "poll.py"], dir.path()).status.code(), Some(0));
+    assert_eq!(fs::read_to_string(dir.path().join("poll.py")).unwrap(), source, "unsafe fixes need the flag");
+    assert_eq!(asyncmod(&["fix", "--unsafe-fixes", "poll.py"], dir.path()).status.code(), Some(0));
+    assert_eq!(fs::read_to_string(dir.path().join("poll.py")).unwrap(), FIXED);
 }
 
 #[test]
@@ -99,7 +121,7 @@ fn diff_prints_a_unified_diff_and_changes_nothing() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let diff = stdout(&output);
     assert!(diff.starts_with("--- a/poll.py\n+++ b/poll.py\n"), "{diff}");
-    assert!(diff.contains("-import time\n+import asyncio\n"), "{diff}");
+    assert!(diff.contains("-import asyncio, time\n+import asyncio\n"), "{diff}");
     assert!(diff.contains("-    time.sleep(1)\n+    await asyncio.sleep(1)\n"), "{diff}");
     assert!(!diff.contains('\x1b'), "no colour when piped");
     assert_eq!(snapshot(dir.path()), before, "diff must not write");
@@ -222,7 +244,8 @@ fn bad_input_gets_one_clear_line_and_the_run_goes_on() {
 
 #[test]
 fn bytes_are_preserved_crlf_bom_tabs_and_permissions() {
-    let source = b"\xEF\xBB\xBFimport time\r\n\r\n\r\nasync def f():\r\n\ttime.sleep(1)  # caf\xC3\xA9\r\n";
+    let source =
+        b"\xEF\xBB\xBFimport asyncio, time\r\n\r\n\r\nasync def f():\r\n\ttime.sleep(1)  # caf\xC3\xA9\r\n";
     let dir = tree(&[("w.py", source)]);
     let path = dir.path().join("w.py");
     #[cfg(unix)]

@@ -1,5 +1,5 @@
-//! Snapshot tests: every fixture under `tests/fixtures/<transform>/` is checked and fixed with
-//! only that transform selected; the findings and the rewritten file are compared with the
+//! Snapshot tests: every fixture under `tests/fixtures/<transform>/` is checked and fixed (unsafe
+//! fixes included) with only that transform selected; the findings and the rewritten file are compared with the
 //! reviewed snapshot in `snapshots/`. Beyond the snapshot, every rewrite must parse, keep its BOM
 //! and line endings, and be idempotent.
 
@@ -32,7 +32,8 @@ fn visible(text: &str, bom: bool) -> String {
 
 fn run_fixture(transform: &str, path: &Path) -> String {
     let file = SourceFile::read(path).unwrap();
-    let mut settings = Settings::default();
+    // Unsafe fixes too, so that every rewrite shows; each finding's line says its safety.
+    let mut settings = Settings { unsafe_fixes: true, ..Settings::default() };
     settings.select(&[transform.to_string()], &[], &[]).unwrap();
     let enabled = transforms::enabled(&settings);
     let findings = engine::analyze(path, &file.text, &settings, &enabled).unwrap();

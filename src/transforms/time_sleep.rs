@@ -19,7 +19,7 @@ impl Transform for TimeSleep {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
-        let mut chosen_library: Option<Result<&str, &str>> = None;
+        let mut chosen_library: Option<Library> = None;
         for &call in file.calls {
             let Some(function) = call.child_by_field_name("function") else {
                 continue;
@@ -33,10 +33,19 @@ impl Transform for TimeSleep {
                 Context::AsyncNoAwait(why) => Some(why),
             };
             let library = *chosen_library.get_or_insert_with(|| async_library(file));
+            let (name, safety) = match library {
+                Library::Evident(name) => (name, Safety::Safe),
+                Library::Assumed(name) => (name, Safety::Unsafe),
+                Library::Ambiguous => ("asyncio", Safety::Unsafe),
+            };
+            let assumption = if matches!(library, Library::Assumed(_)) {
+                " (the file imports no async library: asyncio assumed)"
+            } else {
+                ""
+            };
             let message = format!(
-                "`{}` blocks the event loop in a coroutine; use `await {}.sleep(...)`",
-                file.text(function),
-                library.unwrap_or("asyncio")
+                "`{}` blocks the event loop in a coroutine; use `await {name}.sleep(...)`{assumption}",
+                file.text(function)
             );
             let finding = file.finding(ID, call, message);
             if let Some(why) = why_not_await {
@@ -47,16 +56,15 @@ impl Transform for TimeSleep {
                 );
                 continue;
             }
-            let library = match library {
-                Ok(library) => library,
-                Err(why) => {
-                    findings.push(finding.report_only(why));
-                    continue;
-                }
-            };
-            let Some(module) = file.model.module_ref(library, call) else {
+            if library == Library::Ambiguous {
+                findings.push(finding.report_only(
+                    "the file uses both trio and asyncio; await the sleep of the library running this coroutine",
+                ));
+                continue;
+            }
+            let Some(module) = file.model.module_ref(name, call) else {
                 findings.push(finding.report_only(format!(
-                    "the name `{library}` is not usable here (bound to something else, or imported later \
+                    "the name `{name}` is not usable here (bound to something else, or imported later \
                      in this function)"
                 )));
                 continue;
@@ -72,9 +80,9 @@ impl Transform for TimeSleep {
                 _ => format!("await {sleep}"),
             };
             let fix = Fix {
-                safety: Safety::Safe,
+                safety,
                 edits: vec![Edit::replace(call.byte_range(), replacement)],
-                imports: if module.needs_import { vec![library.to_string()] } else { Vec::new() },
+                imports: if module.needs_import { vec![name.to_string()] } else { Vec::new() },
                 helpers: Vec::new(),
             };
             findings.push(finding.with_fix(fix));
@@ -82,17 +90,37 @@ impl Transform for TimeSleep {
     }
 }
 
-/// The async library whose `sleep` replaces `time.sleep`: anyio's works under every backend, so it
-/// wins when the file uses anyio; trio's when the file uses trio alone; otherwise asyncio's.
-fn async_library(file: &FileContext) -> Result<&'static str, &'static str> {
-    let uses = |module| file.model.imports_module(module);
-    if uses("anyio") {
-        Ok("anyio")
-    } else if uses("trio") && uses("asyncio") {
-        Err("the file uses both trio and asyncio; await the sleep of the library running this coroutine")
-    } else if uses("trio") {
-        Ok("trio")
+/// Libraries that run only on asyncio: importing one says the coroutines run on asyncio.
+const ASYNCIO_ONLY: &[&str] =
+    &["asyncio", "asyncpg", "uvloop", "motor", "discord", "telethon", "pyrogram", "tornado", "aiogram"];
+
+/// Which library's `sleep` replaces `time.sleep`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Library {
+    /// The file imports it (or only libraries built on it).
+    Evident(&'static str),
+    /// The file imports no async library: asyncio, the common case, is assumed (unsafe: the
+    /// coroutines might run under trio through an indirect import).
+    Assumed(&'static str),
+    /// The file uses both trio and asyncio: which one runs the coroutine cannot be told.
+    Ambiguous,
+}
+
+/// anyio's sleep works under every backend, so it wins when the file uses anyio; trio's when the
+/// file uses trio alone; asyncio's otherwise.
+fn async_library(file: &FileContext) -> Library {
+    let model = file.model;
+    let asyncio = model.imports_any(|m| ASYNCIO_ONLY.contains(&m) || m.starts_with("aio"));
+    let trio = model.imports_module("trio");
+    if model.imports_module("anyio") {
+        Library::Evident("anyio")
+    } else if trio && asyncio {
+        Library::Ambiguous
+    } else if trio {
+        Library::Evident("trio")
+    } else if asyncio {
+        Library::Evident("asyncio")
     } else {
-        Ok("asyncio")
+        Library::Assumed("asyncio")
     }
 }
