@@ -339,6 +339,9 @@ fn process(
             engine::Unanalysable::BeyondTreeSitter { line, column } => {
                 FileProblem::BeyondTreeSitter { line, column }
             }
+            engine::Unanalysable::LoneCarriageReturn { line } => {
+                FileProblem::CarriageReturnLineEndings { line }
+            }
         },
     };
     if mode == Mode::Check {

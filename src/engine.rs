@@ -24,6 +24,10 @@ pub enum Unanalysable {
         line: usize,
         column: usize,
     },
+    /// A CR that is not followed by LF: Python ends a line there, the line-based passes do not.
+    LoneCarriageReturn {
+        line: usize,
+    },
 }
 
 impl From<verify::SyntaxError> for Unanalysable {
@@ -177,6 +181,10 @@ pub fn fix(
     settings: &Settings,
     transforms: &[&dyn Transform],
 ) -> Result<FixOutcome, Unanalysable> {
+    if let Some(cr) = source.match_indices('\r').map(|(i, _)| i).find(|&i| !source[i + 1..].starts_with('\n'))
+    {
+        return Err(Unanalysable::LoneCarriageReturn { line: LineIndex::new(source).line(cr) });
+    }
     let style = Style::detect_in(source, parse(source).root_node());
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
     let mut current = source.to_string();

@@ -293,12 +293,36 @@ fn binding_key(name: &ImportedName, source: &str) -> BindingKey {
         if matches!(parent.kind(), "function_definition" | "class_definition")
             && let Some(n) = parent.child_by_field_name("name")
         {
-            path.push(text(n, source));
+            // Same-named definitions (a property's getter and setter) are told apart by their
+            // rank among their namesakes; rewrites never add or remove definitions of a name.
+            let name = text(n, source);
+            path.push(format!("{name}#{}", namesakes_before(parent, name, source)));
         }
         current = parent;
     }
     path.reverse();
     (path.join("."), name.local.clone())
+}
+
+/// How many definitions named `name` precede `definition` in its block.
+fn namesakes_before(definition: Node, name: &str, source: &str) -> usize {
+    let outer = match definition.parent() {
+        Some(p) if p.kind() == "decorated_definition" => p,
+        _ => definition,
+    };
+    let Some(block) = outer.parent() else { return 0 };
+    let mut cursor = block.walk();
+    block
+        .named_children(&mut cursor)
+        .take_while(|sibling| sibling.start_byte() < outer.start_byte())
+        .filter(|sibling| {
+            let def = match sibling.kind() {
+                "decorated_definition" => sibling.child_by_field_name("definition"),
+                _ => Some(*sibling),
+            };
+            def.and_then(|d| d.child_by_field_name("name")).is_some_and(|n| text(n, source) == name)
+        })
+        .count()
 }
 
 /// Whether an import binding is used: anywhere in the file for a module-level import (an
@@ -511,7 +535,7 @@ mod tests {
     #[test]
     fn removes_only_newly_unused_imports() {
         let used: HashSet<BindingKey> =
-            [("".into(), "time".into()), ("".into(), "sleep".into()), ("f".into(), "time".into())].into();
+            [("".into(), "time".into()), ("".into(), "sleep".into()), ("f#0".into(), "time".into())].into();
         let out = remove_unused(
             "import os, time\nfrom time import sleep, monotonic\nos.x(monotonic)\n",
             &used,

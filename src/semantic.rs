@@ -91,6 +91,9 @@ pub struct Model<'t> {
     scopes: RefCell<HashMap<usize, Rc<Scope>>>,
 }
 
+/// The modules fixes may import. An unbound name equal to one of them is taken to mean it.
+pub const IMPORTABLE_BY_FIXES: &[&str] = &["asyncio", "trio", "anyio"];
+
 const SCOPE_KINDS: &[&str] = &[
     "module",
     "function_definition",
@@ -190,6 +193,12 @@ impl<'t> Model<'t> {
             "parenthesized_expression" => self.qualified_name(expr.named_child(0)?),
             "identifier" => match self.resolve(text(expr, self.source), expr) {
                 Resolved::Import(qualified) => Some(qualified),
+                // A fix may add `import asyncio`; code that already names the unbound module must
+                // mean the same thing before and after, or one fix would conjure findings of
+                // another that `check` never reported.
+                Resolved::Unbound if IMPORTABLE_BY_FIXES.contains(&text(expr, self.source)) => {
+                    Some(text(expr, self.source).to_string())
+                }
                 _ => None,
             },
             "attribute" => {
