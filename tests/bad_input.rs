@@ -8,6 +8,9 @@
 //! The 50 MB case runs `check` (about 45 s in a debug build); `fix` runs on a 5 MB file (about
 //! 27 s in a debug build; `fix` on 50 MB takes about 5 minutes in debug, 100 s in release).
 
+mod common;
+use common::{BLOCKING, FIXED, stderr, stdout, tree};
+
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{Read, Seek};
@@ -15,10 +18,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use tempfile::TempDir;
-
-const BLOCKING: &str = "import asyncio, time\n\n\nasync def poll():\n    time.sleep(1)\n";
-const FIXED: &str = "import asyncio\n\n\nasync def poll():\n    await asyncio.sleep(1)\n";
 /// No single run may take longer than this (a hang is a failure, not a stuck test run).
 const TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -85,14 +84,6 @@ fn asyncmod(args: &[&str], dir: &Path) -> Output {
     start(command(args, dir)).wait()
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 fn assert_code(output: &Output, code: i32) {
     assert_eq!(
         output.status.code(),
@@ -122,16 +113,6 @@ fn findings(output: &Output) -> Vec<String> {
         stdout(output).lines().map(|line| line.split(' ').take(2).collect::<Vec<_>>().join(" ")).collect();
     keys.sort();
     keys
-}
-
-fn tree(files: &[(&str, &[u8])]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, content) in files {
-        let path = dir.path().join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, content).unwrap();
-    }
-    dir
 }
 
 fn read(dir: &Path, path: &str) -> Vec<u8> {
