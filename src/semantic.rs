@@ -75,6 +75,17 @@ pub enum Context {
     Sync,
 }
 
+/// How sure [`Model::loop_receiver`] is that an expression is an asyncio event loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoopReceiver {
+    /// `asyncio.get_running_loop()` itself, or a name assigned from one of asyncio's loop getters.
+    Known,
+    /// A name or attribute called `loop` or `*_loop`, of unknown origin.
+    Assumed,
+}
+
+const LOOP_GETTERS: &[&str] = &["asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.new_event_loop"];
+
 /// How to refer to a module at one place in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleRef {
@@ -281,6 +292,45 @@ impl<'t> Model<'t> {
             }
         }
         plain(true)
+    }
+
+    /// Whether `node` calls one of asyncio's loop getters (`asyncio.get_running_loop()`, ...).
+    pub fn is_loop_getter(&self, node: Node<'t>) -> bool {
+        node.kind() == "call"
+            && node
+                .child_by_field_name("function")
+                .and_then(|f| self.qualified_name(f))
+                .is_some_and(|name| LOOP_GETTERS.contains(&name.as_str()))
+    }
+
+    /// Whether `receiver` (used at `at`) is an asyncio event loop, and how sure that is. A
+    /// `TaskGroup` (`tg.create_task`) or an executor never matches.
+    pub fn loop_receiver(&self, receiver: Node<'t>, at: Node<'t>) -> Option<LoopReceiver> {
+        if self.is_loop_getter(receiver) {
+            return Some(LoopReceiver::Known);
+        }
+        let last_name = match receiver.kind() {
+            "identifier" => receiver,
+            "attribute" => receiver.child_by_field_name("attribute")?,
+            _ => return None,
+        };
+        if receiver.kind() == "identifier" && self.loop_variable_assignment(receiver, at).is_some() {
+            return Some(LoopReceiver::Known);
+        }
+        let name = text(last_name, self.source).to_ascii_lowercase();
+        (name == "loop" || name.ends_with("_loop")).then_some(LoopReceiver::Assumed)
+    }
+
+    /// The statement `name = asyncio.get_running_loop()` (or another loop getter) in the function
+    /// (or module) around `at` that binds the identifier `name`.
+    pub fn loop_variable_assignment(&self, name: Node<'t>, at: Node<'t>) -> Option<Node<'t>> {
+        let scope = std::iter::successors(Some(at), |n| n.parent())
+            .find(|n| matches!(n.kind(), "function_definition" | "module"))?;
+        let wanted = text(name, self.source);
+        syntax::descendants(scope, |n| n.kind() == "assignment").into_iter().find(|assignment| {
+            assignment.child_by_field_name("left").is_some_and(|l| text(l, self.source) == wanted)
+                && assignment.child_by_field_name("right").is_some_and(|r| self.is_loop_getter(r))
+        })
     }
 
     /// Whether any scope of the file imports `module` or something from it.

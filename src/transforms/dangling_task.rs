@@ -8,6 +8,7 @@ use tree_sitter::Node;
 
 use crate::finding::{Edit, Finding, Fix, Helper, Safety};
 use crate::imports;
+use crate::semantic::LoopReceiver;
 use crate::syntax;
 use crate::transforms::{FileContext, Transform};
 
@@ -22,8 +23,6 @@ const TASK_FACTORIES: &[&str] = &[
     "asyncio.tasks.ensure_future",
 ];
 
-const LOOP_GETTERS: &[&str] =
-    &["asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.new_event_loop"];
 
 /// The helper, written with four-space indents, `"` quotes and `\n`; `{sfx}` makes names unique.
 const HELPER: &str = r#"# Keeps fire-and-forget tasks alive and reports their failures (added by asyncmod).
@@ -89,7 +88,7 @@ impl Transform for DanglingTask {
             // `ensure_future(fut)` returns an existing future that someone else may await (the
             // callback would then report an exception they handle).
             let wraps_existing_future = api.ends_with("ensure_future") && !first_argument_is_call(call);
-            let safe = receiver == Receiver::Known && !wraps_existing_future;
+            let safe = receiver == LoopReceiver::Known && !wraps_existing_future;
             let fix = Fix {
                 safety: if safe { Safety::Safe } else { Safety::Unsafe },
                 edits: vec![Edit::replace(call.byte_range(), format!("{keep}({})", file.text(call)))],
@@ -104,11 +103,11 @@ impl Transform for DanglingTask {
 impl DanglingTask {
     /// The API that created the task (for the message), if `function` creates one, and how
     /// sure we are that it is asyncio's.
-    fn task_api(&self, file: &FileContext, function: Node, call: Node) -> Option<(String, Receiver)> {
+    fn task_api(&self, file: &FileContext, function: Node, call: Node) -> Option<(String, LoopReceiver)> {
         if let Some(name) = file.model.qualified_name(function)
             && TASK_FACTORIES.contains(&name.as_str())
         {
-            return Some((name, Receiver::Known));
+            return Some((name, LoopReceiver::Known));
         }
         if function.kind() != "attribute" {
             return None;
@@ -118,45 +117,8 @@ impl DanglingTask {
             return None;
         }
         let receiver = function.child_by_field_name("object")?;
-        let certainty = self.event_loop(file, receiver, call)?;
+        let certainty = file.model.loop_receiver(receiver, call)?;
         Some((format!("{}.create_task", file.text(receiver)), certainty))
-    }
-
-    /// Whether `receiver` is an event loop: `asyncio.get_running_loop()` or a name assigned from
-    /// one of asyncio's loop getters (known), or a name or attribute called `loop`/`*_loop`
-    /// (assumed). A `TaskGroup` (`tg.create_task`) keeps its tasks itself and never matches.
-    fn event_loop(&self, file: &FileContext, receiver: Node, call: Node) -> Option<Receiver> {
-        let is_loop_getter = |node: Node| {
-            node.kind() == "call"
-                && node
-                    .child_by_field_name("function")
-                    .and_then(|f| file.model.qualified_name(f))
-                    .is_some_and(|name| LOOP_GETTERS.contains(&name.as_str()))
-        };
-        if is_loop_getter(receiver) {
-            return Some(Receiver::Known);
-        }
-        let last_name = match receiver.kind() {
-            "identifier" => receiver,
-            "attribute" => receiver.child_by_field_name("attribute")?,
-            _ => return None,
-        };
-        if receiver.kind() == "identifier" {
-            // `lp = asyncio.get_running_loop()` in the same function (or module).
-            let receiver_text = file.text(receiver);
-            let assigned_from_getter =
-                syntax::descendants(enclosing_scope(call), |n| n.kind() == "assignment").into_iter().any(
-                    |assignment| {
-                        assignment.child_by_field_name("left").is_some_and(|l| file.text(l) == receiver_text)
-                            && assignment.child_by_field_name("right").is_some_and(is_loop_getter)
-                    },
-                );
-            if assigned_from_getter {
-                return Some(Receiver::Known);
-            }
-        }
-        let name = file.text(last_name).to_ascii_lowercase();
-        (name == "loop" || name.ends_with("_loop")).then_some(Receiver::Assumed)
     }
 
     /// The name of the keep function and the helper defining it: the existing helper when the
@@ -184,13 +146,6 @@ impl DanglingTask {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Receiver {
-    /// asyncio's own function, or a loop from one of asyncio's loop getters.
-    Known,
-    /// A receiver called `loop` or `*_loop`, of unknown origin.
-    Assumed,
-}
 
 /// The statement that drops `call`'s result: `call(...)` or `(call(...))` on its own.
 fn dropped_result_statement(call: Node) -> Option<Node> {
@@ -212,13 +167,3 @@ fn is_module_level(statement: Node) -> bool {
     statement.parent().is_some_and(|p| p.kind() == "module")
 }
 
-fn enclosing_scope(node: Node) -> Node {
-    let mut current = node;
-    while let Some(parent) = current.parent() {
-        if matches!(parent.kind(), "function_definition" | "module") {
-            return parent;
-        }
-        current = parent;
-    }
-    current
-}
