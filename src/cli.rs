@@ -167,7 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn list() {
-    println!("{:<16} {:<4} {:<8} {:<12} summary", "id", "tip", "severity", "fix");
+    println!("{:<20} {:<4} {:<8} {:<12} summary", "id", "tip", "severity", "fix");
     for d in definitions::all() {
         let fix = match d.safety {
             Some(Safety::Safe) => "safe",
@@ -175,7 +175,7 @@ fn list() {
             None => "report-only",
         };
         let default = if d.default { "" } else { " (off by default)" };
-        println!("{:<16} {:<4} {:<8} {:<12} {}{default}", d.id, d.tip, d.severity, fix, d.summary);
+        println!("{:<20} {:<4} {:<8} {:<12} {}{default}", d.id, d.tip, d.severity, fix, d.summary);
     }
 }
 

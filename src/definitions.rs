@@ -13,6 +13,7 @@ use crate::finding::{Safety, Severity};
 const SOURCES: &[(&str, &str)] = &[
     ("time-sleep", include_str!("../transforms/time-sleep.toml")),
     ("dangling-task", include_str!("../transforms/dangling-task.toml")),
+    ("executor-to-thread", include_str!("../transforms/executor-to-thread.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

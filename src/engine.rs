@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::cleanup;
 use crate::config::Settings;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::imports;
@@ -273,6 +274,7 @@ fn non_overlapping<'f>(candidates: &[&'f Finding]) -> Vec<&'f Finding> {
 /// guards.
 fn apply(source: &str, batch: &[&Finding], style: &Style, is_package_init: bool) -> Result<String, String> {
     let used_before = imports::used_imports(source);
+    let loops_before = cleanup::used_loop_variables(source);
     let fixes: Vec<&Fix> = batch.iter().filter_map(|f| f.fix.as_ref()).collect();
     let mut edits: Vec<&Edit> = fixes.iter().flat_map(|fix| &fix.edits).collect();
     edits.sort_by_key(|edit| std::cmp::Reverse((edit.range.start, edit.range.end)));
@@ -291,6 +293,8 @@ fn apply(source: &str, batch: &[&Finding], style: &Style, is_package_init: bool)
             helpers_added.push(&helper.code);
         }
     }
+    // Loop variables first: dropping one may leave the import of its getter unused.
+    text = cleanup::remove_unused_loop_variables(&text, &loops_before);
     text = imports::remove_unused(&text, &used_before, is_package_init);
     if let Err(error) = verify::parses(&text) {
         return Err(format!(

@@ -263,7 +263,7 @@ fn imported_names<'t>(root: Node<'t>, source: &str) -> Vec<ImportedName<'t>> {
 }
 
 /// How often each identifier is used as a name (not as an attribute, keyword or import).
-fn reference_counts(root: Node, source: &str) -> HashMap<String, usize> {
+pub(crate) fn reference_counts(root: Node, source: &str) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     syntax::visit_with_ancestors(root, |node, ancestors, field| {
         if node.kind() != "identifier" {
@@ -287,8 +287,14 @@ fn reference_counts(root: Node, source: &str) -> HashMap<String, usize> {
 type BindingKey = (String, String);
 
 fn binding_key(name: &ImportedName, source: &str) -> BindingKey {
+    (scope_path(name.statement, source), name.local.clone())
+}
+
+/// The dotted path of the functions and classes around `node`, stable across rewrites (byte
+/// offsets move; definitions do not come or go).
+pub(crate) fn scope_path(node: Node, source: &str) -> String {
     let mut path = Vec::new();
-    let mut current = name.statement;
+    let mut current = node;
     while let Some(parent) = current.parent() {
         if matches!(parent.kind(), "function_definition" | "class_definition")
             && let Some(n) = parent.child_by_field_name("name")
@@ -301,7 +307,7 @@ fn binding_key(name: &ImportedName, source: &str) -> BindingKey {
         current = parent;
     }
     path.reverse();
-    (path.join("."), name.local.clone())
+    path.join(".")
 }
 
 /// How many definitions named `name` precede `definition` in its block.
@@ -436,7 +442,12 @@ fn removal(names: &[ImportedName], index: usize, source: &str) -> Option<(usize,
             None => (siblings[position - 1].node.end_byte(), target.node.end_byte(), ""),
         });
     }
-    let statement = target.statement;
+    statement_removal(target.statement, source)
+}
+
+/// The edit that removes a whole simple statement: its line, its `;` form on a shared line, or
+/// `pass` when it is its block's only statement. `None` when it shares its line otherwise.
+pub(crate) fn statement_removal(statement: Node, source: &str) -> Option<(usize, usize, &'static str)> {
     let start = line_start(source, statement.start_byte());
     let end = next_line_start(source, statement.end_byte());
     let before = &source[start..statement.start_byte()];

@@ -84,7 +84,8 @@ pub enum LoopReceiver {
     Assumed,
 }
 
-const LOOP_GETTERS: &[&str] = &["asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.new_event_loop"];
+const LOOP_GETTERS: &[&str] =
+    &["asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.new_event_loop"];
 
 /// How to refer to a module at one place in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]

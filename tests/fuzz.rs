@@ -816,6 +816,8 @@ fn check_case(case: &Case) -> Result<(), String> {
 ///   inside a top-level statement. Only whole lines may be inserted there, each one of:
 ///   `import <module>` for a module some applied fix asks for, a line of a helper some applied fix
 ///   asks for, or a blank line. Blank lines of the input in that area may also be deleted.
+/// - **loop-variable removals**: a `name = <asyncio loop getter>()` statement alone on its line in a
+///   function that reads `name` elsewhere may be deleted with its line, or become `pass`.
 /// - **import removals** (none in an `__init__.py`), only of names the input reads in the
 ///   import's scope (its function, or the whole file outside functions) — an import that was
 ///   unused before the rewrite was not "left unused" by it: an import statement alone on its
@@ -1094,6 +1096,46 @@ mod locality {
                     }
                     to_pass.push(ss..se);
                 }
+            }
+            // `loop = asyncio.get_running_loop()` (any loop getter) alone on its line in a function,
+            // when the function uses `loop` elsewhere: a rewrite may leave it unused and drop it.
+            let getters = ["get_running_loop", "get_event_loop", "new_event_loop"];
+            for assignment in syntax::descendants(root, |n| n.kind() == "assignment") {
+                let (Some(left), Some(right)) =
+                    (assignment.child_by_field_name("left"), assignment.child_by_field_name("right"))
+                else {
+                    continue;
+                };
+                let Some(statement) = assignment.parent().filter(|p| p.kind() == "expression_statement")
+                else {
+                    continue;
+                };
+                let in_function = statement
+                    .parent()
+                    .and_then(|b| b.parent())
+                    .is_some_and(|f| f.kind() == "function_definition");
+                let calls_getter = right.kind() == "call"
+                    && right
+                        .child_by_field_name("function")
+                        .is_some_and(|f| getters.iter().any(|g| input[f.byte_range()].ends_with(g)));
+                if left.kind() != "identifier" || !in_function || !calls_getter {
+                    continue;
+                }
+                let name = &input[left.byte_range()];
+                let function = statement.parent().and_then(|b| b.parent()).unwrap_or(statement);
+                let uses = syntax::descendants(function, |n| {
+                    n.kind() == "identifier" && &input[n.byte_range()] == name
+                })
+                .len();
+                if uses < 2 {
+                    continue;
+                }
+                let (ss, se) = (statement.start_byte(), statement.end_byte());
+                let (ls, le) = (line_start(input, ss), next_line_start(input, se));
+                if input[ls..ss].trim().is_empty() {
+                    deletable.push(ls..le);
+                }
+                to_pass.push(ss..se);
             }
             Oracle { input, wild, deletable, to_pass, insertable, lines: lines.into_iter().collect() }
         }

@@ -23,7 +23,6 @@ const TASK_FACTORIES: &[&str] = &[
     "asyncio.tasks.ensure_future",
 ];
 
-
 /// The helper, written with four-space indents, `"` quotes and `\n`; `{sfx}` makes names unique.
 const HELPER: &str = r#"# Keeps fire-and-forget tasks alive and reports their failures (added by asyncmod).
 _background_tasks{sfx} = set()
@@ -146,7 +145,6 @@ impl DanglingTask {
     }
 }
 
-
 /// The statement that drops `call`'s result: `call(...)` or `(call(...))` on its own.
 fn dropped_result_statement(call: Node) -> Option<Node> {
     let mut outer = call;
@@ -166,4 +164,3 @@ fn first_argument_is_call(call: Node) -> bool {
 fn is_module_level(statement: Node) -> bool {
     statement.parent().is_some_and(|p| p.kind() == "module")
 }
-

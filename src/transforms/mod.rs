@@ -15,6 +15,7 @@ use crate::semantic::Model;
 use crate::source::Style;
 
 mod dangling_task;
+mod executor_to_thread;
 mod time_sleep;
 
 pub trait Transform: Sync {
@@ -58,7 +59,8 @@ impl<'t> FileContext<'_, 't> {
     }
 }
 
-static ALL: &[&dyn Transform] = &[&time_sleep::TimeSleep, &dangling_task::DanglingTask];
+static ALL: &[&dyn Transform] =
+    &[&time_sleep::TimeSleep, &dangling_task::DanglingTask, &executor_to_thread::ExecutorToThread];
 
 /// Every transform, in definition order.
 pub fn all() -> &'static [&'static dyn Transform] {
