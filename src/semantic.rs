@@ -84,8 +84,7 @@ pub enum LoopReceiver {
     Assumed,
 }
 
-const LOOP_GETTERS: &[&str] =
-    &["asyncio.get_event_loop", "asyncio.get_running_loop", "asyncio.new_event_loop"];
+const LOOP_GETTERS: &[&str] = &["get_event_loop", "get_running_loop", "new_event_loop"];
 
 /// How to refer to a module at one place in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,13 +294,18 @@ impl<'t> Model<'t> {
         plain(true)
     }
 
-    /// Whether `node` calls one of asyncio's loop getters (`asyncio.get_running_loop()`, ...).
+    /// Whether `node` calls one of asyncio's loop getters: `asyncio.get_running_loop()`,
+    /// `asyncio.events.get_event_loop()`, or (inside asyncio itself) `events.new_event_loop()`.
     pub fn is_loop_getter(&self, node: Node<'t>) -> bool {
-        node.kind() == "call"
-            && node
-                .child_by_field_name("function")
-                .and_then(|f| self.qualified_name(f))
-                .is_some_and(|name| LOOP_GETTERS.contains(&name.as_str()))
+        let Some(name) = node
+            .child_by_field_name("function")
+            .filter(|_| node.kind() == "call")
+            .and_then(|f| self.qualified_name(f))
+        else {
+            return false;
+        };
+        let (module, function) = name.rsplit_once('.').unwrap_or(("", &name));
+        LOOP_GETTERS.contains(&function) && matches!(module, "asyncio" | "asyncio.events" | ".events")
     }
 
     /// Whether `receiver` (used at `at`) is an asyncio event loop, and how sure that is. A

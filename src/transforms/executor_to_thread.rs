@@ -37,6 +37,10 @@ impl Transform for ExecutorToThread {
             {
                 continue;
             }
+            // `asyncio.to_thread` itself is written this way (and so may be a project's backport).
+            if enclosing_function_name(file, call) == Some("to_thread") {
+                continue;
+            }
             let Some(arguments) = call.child_by_field_name("arguments") else { continue };
             let args: Vec<Node> = {
                 let mut cursor = arguments.walk();
@@ -79,6 +83,12 @@ impl Transform for ExecutorToThread {
             findings.push(finding.with_fix(fix));
         }
     }
+}
+
+fn enclosing_function_name<'t>(file: &FileContext<'_, 't>, node: Node<'t>) -> Option<&'t str> {
+    let function =
+        std::iter::successors(node.parent(), |n| n.parent()).find(|n| n.kind() == "function_definition")?;
+    Some(file.text(function.child_by_field_name("name")?))
 }
 
 impl ExecutorToThread {
