@@ -211,10 +211,10 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
     let settings = settings_from(&args, fail_on)?;
     let transforms = transforms::enabled(&settings);
     let jobs = args.jobs.unwrap_or(0);
-    if jobs > 0 {
-        // Only fails when a global pool exists already, which is fine to reuse.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(jobs).build_global();
-    }
+    // Deeply nested code makes tree-sitter and Ruff's parser recurse: give workers room (16 MiB).
+    // `num_threads(0)` means one per core. Building fails only when a global pool exists already,
+    // which is fine to reuse.
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(jobs).stack_size(16 << 20).build_global();
     let options = WalkOptions {
         default_excludes: !args.no_default_excludes,
         exclude: args.exclude.clone(),

@@ -54,7 +54,11 @@ pub fn lowest_allowed(requires_python: &str) -> Option<PythonVersion> {
             let mut parts = version.trim().split('.');
             let major = parts.next()?.trim();
             let minor: u8 = parts.next()?.trim().trim_end_matches('*').parse().ok()?;
-            let minor = if clause.starts_with('>') && !clause.starts_with(">=") { minor + 1 } else { minor };
+            let minor = if clause.starts_with('>') && !clause.starts_with(">=") {
+                minor.saturating_add(1)
+            } else {
+                minor
+            };
             (major == "3").then_some(PythonVersion { minor })
         })
         .max()

@@ -38,7 +38,7 @@ impl From<verify::SyntaxError> for Unanalysable {
 }
 
 /// Fixes whose edits overlap land in later passes; this bounds the passes.
-const MAX_PASSES: usize = 8;
+const MAX_PASSES: usize = 64;
 
 /// Runs `transforms` over `source` and returns the findings that no comment suppresses, in source
 /// order. A file tree-sitter cannot parse has none: it has a syntax error (Ruff's parser

@@ -371,6 +371,8 @@ pub fn remove_unused(source: &str, previously_used: &HashSet<BindingKey>, is_pac
         return source.to_string();
     }
     let mut current = source.to_string();
+    // Bindings whose removal cannot be written (an import sharing its line with other code).
+    let mut kept: HashSet<BindingKey> = HashSet::new();
     // One name per round: positions move after each removal.
     for _ in 0..previously_used.len() * 4 + 4 {
         let tree = parse(&current);
@@ -380,23 +382,37 @@ pub fn remove_unused(source: &str, previously_used: &HashSet<BindingKey>, is_pac
         let strings: Vec<&str> =
             syntax::descendants(root, |n| n.kind() == "string").iter().map(|s| text(*s, &current)).collect();
         let removable = names.iter().position(|name| {
-            previously_used.contains(&binding_key(name, &current))
+            let key = binding_key(name, &current);
+            previously_used.contains(&key)
+                && !kept.contains(&key)
+                && !is_explicit_reexport(name, &current)
                 && !is_used(name, root, &current, &counts)
                 && !strings.iter().any(|s| mentions(s, &name.local))
                 && !under_type_checking(name.statement, &current)
         });
         let Some(index) = removable else { break };
         let Some((start, end, replacement)) = removal(&names, index, &current) else {
-            break;
+            kept.insert(binding_key(&names[index], &current));
+            continue;
         };
         current = splice(&current, start, end, replacement);
     }
     current
 }
 
+/// `import x as x` / `from m import x as x`: the PEP 484 way to mark a re-export.
+fn is_explicit_reexport(name: &ImportedName, source: &str) -> bool {
+    name.node.kind() == "aliased_import"
+        && name.node.child_by_field_name("name").is_some_and(|imported| text(imported, source) == name.local)
+}
+
 /// Whether a string literal may refer to `word` as code: a string annotation such as
 /// `"time.struct_time | None"` or an `__all__` entry, not prose in a docstring.
 fn mentions(literal: &str, word: &str) -> bool {
+    // A doctest runs the code in the string.
+    if literal.contains(">>>") && contains_word(literal, word) {
+        return true;
+    }
     let content =
         literal.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim_matches(|c| c == '"' || c == '\'');
     let compact = content.replace(" | ", "|").replace(", ", ",");
@@ -437,6 +453,15 @@ fn removal(names: &[ImportedName], index: usize, source: &str) -> Option<(usize,
     let siblings: Vec<&ImportedName> = names.iter().filter(|n| n.statement == target.statement).collect();
     if siblings.len() > 1 {
         let position = siblings.iter().position(|n| n.node == target.node)?;
+        // `    sleep,  # comment` alone on its line inside parentheses: the line goes, comment too.
+        let (start, end) =
+            (line_start(source, target.node.start_byte()), next_line_start(source, target.node.end_byte()));
+        let rest = source[target.node.end_byte()..end].trim_start().trim_start_matches(',').trim();
+        if source[start..target.node.start_byte()].trim().is_empty()
+            && (rest.is_empty() || rest.starts_with('#'))
+        {
+            return Some((start, end, ""));
+        }
         return Some(match siblings.get(position + 1) {
             Some(next) => (target.node.start_byte(), next.node.start_byte(), ""),
             None => (siblings[position - 1].node.end_byte(), target.node.end_byte(), ""),
@@ -572,5 +597,18 @@ mod tests {
         let out = remove_unused("def f():\n    import time\n", &used, false);
         assert_eq!(out, "def f():\n    pass\n");
         assert_eq!(remove_unused("import time\n", &used, true), "import time\n");
+        let out = remove_unused("from time import sleep as sleep\n", &used, false);
+        assert_eq!(out, "from time import sleep as sleep\n", "an explicit re-export stays");
+        let doctest =
+            "import time\ndef f():\n    \"\"\"\n    >>> time.monotonic() > 0\n    True\n    \"\"\"\n";
+        assert_eq!(remove_unused(doctest, &used, false), doctest, "a doctest uses it");
+        let out = remove_unused(
+            "from time import (\n    monotonic,  # deadlines\n    sleep,  # todo\n)\nmonotonic()\n",
+            &used,
+            false,
+        );
+        assert_eq!(out, "from time import (\n    monotonic,  # deadlines\n)\nmonotonic()\n");
+        let out = remove_unused("if X: import time\nfrom time import sleep\n", &used, false);
+        assert_eq!(out, "if X: import time\n", "one import that cannot go does not stop the others");
     }
 }

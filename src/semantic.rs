@@ -181,7 +181,10 @@ impl<'t> Model<'t> {
     /// A lambda passed to `asyncio.to_thread(...)` or `loop.run_in_executor(...)` runs in a thread,
     /// where blocking is the point.
     fn runs_in_thread(&self, lambda: Node<'t>) -> bool {
-        let Some(call) = lambda.parent().and_then(|args| args.parent()) else {
+        let outer = std::iter::successors(Some(lambda), |n| n.parent())
+            .find(|n| n.kind() != "parenthesized_expression" && n.kind() != "lambda")
+            .unwrap_or(lambda);
+        let Some(call) = (outer.kind() == "argument_list").then(|| outer.parent()).flatten() else {
             return false;
         };
         if call.kind() != "call" {
@@ -190,7 +193,8 @@ impl<'t> Model<'t> {
         let Some(function) = call.child_by_field_name("function") else {
             return false;
         };
-        self.qualified_name(function).as_deref() == Some("asyncio.to_thread")
+        let thread_runners = ["asyncio.to_thread", "anyio.to_thread.run_sync", "trio.to_thread.run_sync"];
+        self.qualified_name(function).is_some_and(|name| thread_runners.contains(&name.as_str()))
             || (function.kind() == "attribute"
                 && function
                     .child_by_field_name("attribute")
@@ -200,25 +204,35 @@ impl<'t> Model<'t> {
     /// The fully qualified name of an identifier or dotted attribute expression that starts with
     /// an imported name: `t.sleep` after `import time as t` is `time.sleep`.
     pub fn qualified_name(&self, expr: Node<'t>) -> Option<String> {
-        match expr.kind() {
-            "parenthesized_expression" => self.qualified_name(expr.named_child(0)?),
-            "identifier" => match self.resolve(text(expr, self.source), expr) {
-                Resolved::Import(qualified) => Some(qualified),
-                // A fix may add `import asyncio`; code that already names the unbound module must
-                // mean the same thing before and after, or one fix would conjure findings of
-                // another that `check` never reported.
-                Resolved::Unbound if IMPORTABLE_BY_FIXES.contains(&text(expr, self.source)) => {
-                    Some(text(expr, self.source).to_string())
+        // Iterative: a chain of thousands of attributes or parentheses must not overflow the stack.
+        let mut attributes = Vec::new();
+        let mut current = expr;
+        let head = loop {
+            match current.kind() {
+                "parenthesized_expression" => current = current.named_child(0)?,
+                "attribute" => {
+                    attributes.push(text(current.child_by_field_name("attribute")?, self.source));
+                    current = current.child_by_field_name("object")?;
                 }
-                _ => None,
-            },
-            "attribute" => {
-                let object = self.qualified_name(expr.child_by_field_name("object")?)?;
-                let attribute = expr.child_by_field_name("attribute")?;
-                Some(format!("{object}.{}", text(attribute, self.source)))
+                "identifier" => break current,
+                _ => return None,
             }
-            _ => None,
+        };
+        let mut qualified = match self.resolve(text(head, self.source), head) {
+            Resolved::Import(qualified) => qualified,
+            // A fix may add `import asyncio`; code that already names the unbound module must mean
+            // the same thing before and after, or one fix would conjure findings of another that
+            // `check` never reported.
+            Resolved::Unbound if IMPORTABLE_BY_FIXES.contains(&text(head, self.source)) => {
+                text(head, self.source).to_string()
+            }
+            _ => return None,
+        };
+        for attribute in attributes.iter().rev() {
+            qualified.push('.');
+            qualified.push_str(attribute);
         }
+        Some(qualified)
     }
 
     /// What `name` refers to at `at`, following Python's scope rules.
@@ -328,14 +342,32 @@ impl<'t> Model<'t> {
 
     /// The statement `name = asyncio.get_running_loop()` (or another loop getter) in the function
     /// (or module) around `at` that binds the identifier `name`.
+    /// Only when every binding of the name in that scope is such an assignment: a name later
+    /// rebound (`runner = make_group()`) or bound otherwise (`async with ... as runner`) is not
+    /// known to be a loop.
     pub fn loop_variable_assignment(&self, name: Node<'t>, at: Node<'t>) -> Option<Node<'t>> {
+        let wanted = text(name, self.source);
+        let (_, bindings) = self.lookup(wanted, at)?;
         let scope = std::iter::successors(Some(at), |n| n.parent())
             .find(|n| matches!(n.kind(), "function_definition" | "module"))?;
-        let wanted = text(name, self.source);
-        syntax::descendants(scope, |n| n.kind() == "assignment").into_iter().find(|assignment| {
-            assignment.child_by_field_name("left").is_some_and(|l| text(l, self.source) == wanted)
-                && assignment.child_by_field_name("right").is_some_and(|r| self.is_loop_getter(r))
-        })
+        let body = scope.child_by_field_name("body").unwrap_or(scope);
+        let mut getters = Vec::new();
+        let mut stack = vec![body];
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "function_definition" | "class_definition" | "lambda" => continue,
+                "assignment"
+                    if node.child_by_field_name("left").is_some_and(|l| text(l, self.source) == wanted)
+                        && node.child_by_field_name("right").is_some_and(|r| self.is_loop_getter(r)) =>
+                {
+                    getters.push(node)
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+        (!getters.is_empty() && getters.len() == bindings.len()).then(|| getters[0])
     }
 
     /// Whether any scope of the file imports `module` or something from it.
@@ -384,7 +416,27 @@ impl<'t> Model<'t> {
                     self.collect_statements(body, &mut scope);
                 }
             }
-            "module" => self.collect_statements(node, &mut scope),
+            "module" => {
+                self.collect_statements(node, &mut scope);
+                // `global x` in a function that assigns `x` rebinds the module's `x`.
+                if self.source.contains("global") {
+                    for statement in syntax::descendants(node, |n| n.kind() == "global_statement") {
+                        let Some(function) = std::iter::successors(statement.parent(), |n| n.parent())
+                            .find(|n| n.kind() == "function_definition")
+                        else {
+                            continue;
+                        };
+                        let assigned = self.scope(function);
+                        let mut cursor = statement.walk();
+                        for name in statement.named_children(&mut cursor) {
+                            let name = text(name, self.source);
+                            if assigned.bindings.contains_key(name) {
+                                scope.bind(name, Binding::Other);
+                            }
+                        }
+                    }
+                }
+            }
             _ => {
                 // Comprehensions bind their loop targets.
                 let mut cursor = node.walk();
@@ -493,13 +545,14 @@ impl<'t> Model<'t> {
     }
 
     fn bind_targets(&self, target: Node<'t>, scope: &mut Scope) {
-        match target.kind() {
-            "identifier" => scope.bind(text(target, self.source), Binding::Other),
-            "attribute" | "subscript" => {}
-            _ => {
-                let mut cursor = target.walk();
-                for child in target.named_children(&mut cursor) {
-                    self.bind_targets(child, scope);
+        let mut stack = vec![target];
+        while let Some(target) = stack.pop() {
+            match target.kind() {
+                "identifier" => scope.bind(text(target, self.source), Binding::Other),
+                "attribute" | "subscript" => {}
+                _ => {
+                    let mut cursor = target.walk();
+                    stack.extend(target.named_children(&mut cursor));
                 }
             }
         }
@@ -619,6 +672,12 @@ mod tests {
             let needle = if source.contains("for sleep") { "sleep" } else { "time.sleep" };
             assert_eq!(callee(source, needle).0, None, "{source}");
         }
+    }
+
+    #[test]
+    fn a_global_assignment_elsewhere_rebinds_the_import() {
+        let source = "import time\ndef fake():\n    global time\n    time = Clock()\nasync def f():\n    time.sleep(1)\n";
+        assert_eq!(callee(source, "time.sleep").0, None);
     }
 
     #[test]

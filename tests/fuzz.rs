@@ -824,7 +824,8 @@ fn check_case(case: &Case) -> Result<(), String> {
 ///   line(s) may be deleted with its line (indentation, trailing comment, newline) and the run of
 ///   blank lines next to it; one joined by `;` may be deleted with its `;`; one that is the only
 ///   statement of its block may become `pass`; single names (`x`, `x as y`) of a multi-name
-///   import may be deleted with the commas, spaces, newlines and comments between names.
+///   import may be deleted with the commas, spaces, newlines and comments between names, and a
+///   name alone on its line inside parentheses with its whole line (comma and comment included).
 ///
 /// Nothing else may change: not a byte of indentation, a comment or a line ending elsewhere. The
 /// check diffs input and output by lines (`similar`; Myers, then Patience as a second opinion),
@@ -1039,6 +1040,18 @@ mod locality {
                     if names.len() > 1 {
                         for (name, _) in names.iter().zip(&removable).filter(|(_, r)| **r) {
                             deletable.push(name.start_byte()..name.end_byte());
+                            // A name alone on its line (inside parentheses) goes with its line,
+                            // its comma and its comment.
+                            let (ls, le) = (
+                                line_start(input, name.start_byte()),
+                                next_line_start(input, name.end_byte()),
+                            );
+                            let rest = input[name.end_byte()..le].trim_start().trim_start_matches(',').trim();
+                            if input[ls..name.start_byte()].trim().is_empty()
+                                && (rest.is_empty() || rest.starts_with('#'))
+                            {
+                                deletable.push(ls..le);
+                            }
                         }
                         for pair in names.windows(2) {
                             for q in pair[0].end_byte()..pair[1].start_byte() {

@@ -8,7 +8,7 @@ use tree_sitter::Node;
 
 use crate::finding::{Edit, Finding, Fix, Helper, Safety};
 use crate::imports;
-use crate::semantic::LoopReceiver;
+use crate::semantic::{LoopReceiver, Resolved};
 use crate::syntax;
 use crate::transforms::{FileContext, Transform};
 
@@ -55,7 +55,7 @@ impl Transform for DanglingTask {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
-        let mut helper: Option<(String, Helper)> = None;
+        let mut helper: Option<(String, Option<Helper>)> = None;
         for &call in file.calls {
             let Some(statement) = dropped_result_statement(call) else {
                 continue;
@@ -76,7 +76,7 @@ impl Transform for DanglingTask {
                 ),
             );
             let anchor = imports::helper_anchor(file.model.root(), file.source);
-            if is_module_level(statement) && statement.start_byte() < anchor {
+            if runs_at_import(statement) && top_level_statement(statement).start_byte() < anchor {
                 findings.push(
                     finding.report_only("it runs before the imports end, where no helper can be defined"),
                 );
@@ -92,7 +92,7 @@ impl Transform for DanglingTask {
                 safety: if safe { Safety::Safe } else { Safety::Unsafe },
                 edits: vec![Edit::replace(call.byte_range(), format!("{keep}({})", file.text(call)))],
                 imports: Vec::new(),
-                helpers: vec![helper],
+                helpers: helper.into_iter().collect(),
             };
             findings.push(finding.with_fix(fix));
         }
@@ -122,7 +122,7 @@ impl DanglingTask {
 
     /// The name of the keep function and the helper defining it: the existing helper when the
     /// file already has it, otherwise one whose names clash with nothing in the file.
-    fn helper(&self, file: &FileContext) -> (String, Helper) {
+    fn helper(&self, file: &FileContext) -> (String, Option<Helper>) {
         let identifiers: HashSet<&str> = syntax::descendants(file.model.root(), |n| n.kind() == "identifier")
             .into_iter()
             .map(|n| file.text(n))
@@ -137,8 +137,13 @@ impl DanglingTask {
             let keep = format!("_keep_background_task{sfx}");
             let names =
                 [format!("_background_tasks{sfx}"), keep.clone(), format!("_background_task_done{sfx}")];
-            if file.source.contains(&code) || names.iter().all(|name| !identifiers.contains(name.as_str())) {
-                return (keep, Helper { code });
+            // Ours, maybe reformatted since: all three names defined at module level.
+            let root = file.model.root();
+            if names.iter().all(|name| file.model.resolve(name, root) == Resolved::Other) {
+                return (keep, None);
+            }
+            if names.iter().all(|name| !identifiers.contains(name.as_str())) {
+                return (keep, Some(Helper { code }));
             }
         }
         unreachable!("some suffix is always free")
@@ -161,6 +166,15 @@ fn first_argument_is_call(call: Node) -> bool {
         .is_some_and(|first| first.kind() == "call")
 }
 
-fn is_module_level(statement: Node) -> bool {
-    statement.parent().is_some_and(|p| p.kind() == "module")
+/// Whether `statement` runs when the module is imported (not inside a function or lambda).
+fn runs_at_import(statement: Node) -> bool {
+    !std::iter::successors(statement.parent(), |n| n.parent())
+        .any(|n| matches!(n.kind(), "function_definition" | "lambda"))
+}
+
+/// The module-level statement that contains `statement`.
+fn top_level_statement(statement: Node) -> Node {
+    std::iter::successors(Some(statement), |n| n.parent())
+        .find(|n| n.parent().is_some_and(|p| p.kind() == "module"))
+        .unwrap_or(statement)
 }

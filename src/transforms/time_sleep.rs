@@ -1,6 +1,8 @@
 //! `time-sleep`: `time.sleep(x)` in a coroutine becomes `await asyncio.sleep(x)`.
 //! Documentation, safety and examples: `transforms/time-sleep.toml`.
 
+use tree_sitter::Node;
+
 use crate::finding::{Edit, Finding, Fix, Safety};
 use crate::semantic::Context;
 use crate::transforms::{FileContext, Transform};
@@ -43,10 +45,11 @@ impl Transform for TimeSleep {
             } else {
                 ""
             };
-            let message = format!(
-                "`{}` blocks the event loop in a coroutine; use `await {name}.sleep(...)`{assumption}",
-                file.text(function)
-            );
+            let advice = match library {
+                Library::Ambiguous => "await the sleep of the library that runs it".to_string(),
+                _ => format!("use `await {name}.sleep(...)`{assumption}"),
+            };
+            let message = format!("`{}` blocks the event loop in a coroutine; {advice}", file.text(function));
             let finding = file.finding(ID, call, message);
             if let Some(why) = why_not_await {
                 findings.push(
@@ -69,8 +72,18 @@ impl Transform for TimeSleep {
                 )));
                 continue;
             };
-            let arguments = call.child_by_field_name("arguments").map_or("()", |a| file.text(a));
-            let sleep = format!("{}.sleep{arguments}", module.name);
+            // `f"{time.sleep(0)=}"` prints the expression's own text: a rewrite would change output.
+            if in_self_documenting_fstring(call) {
+                findings
+                    .push(finding.report_only("an f-string `=` prints this call's text; rewrite it by hand"));
+                continue;
+            }
+            // Everything after the callee (arguments, comments) stays as written.
+            let callee_end = function.end_byte();
+            let sleep = format!("{}.sleep{}", module.name, &file.source[callee_end..call.end_byte()]);
+            // An await inside a sync `with` (a thread lock, say) lets other tasks run inside the
+            // critical section: two coroutines waiting on one `threading.Lock` deadlock.
+            let safety = if inside_sync_with(call) { Safety::Unsafe } else { safety };
             let parent_kind = call.parent().map(|p| p.kind());
             let replacement = match parent_kind {
                 // `await time.sleep(1)` was already awaited (and broken): only the callee changes.
@@ -88,6 +101,23 @@ impl Transform for TimeSleep {
             findings.push(finding.with_fix(fix));
         }
     }
+}
+
+/// Whether `node` sits in a plain `with` block inside its coroutine.
+fn inside_sync_with(node: Node) -> bool {
+    std::iter::successors(node.parent(), |n| n.parent())
+        .take_while(|n| n.kind() != "function_definition")
+        .any(|n| n.kind() == "with_statement" && n.child(0).is_some_and(|first| first.kind() != "async"))
+}
+
+/// Whether `node` is inside an f-string replacement field with a `=` specifier.
+fn in_self_documenting_fstring(node: Node) -> bool {
+    std::iter::successors(node.parent(), |n| n.parent())
+        .take_while(|n| n.kind() != "function_definition")
+        .any(|n| {
+            let mut cursor = n.walk();
+            n.kind() == "interpolation" && n.children(&mut cursor).any(|c| c.kind() == "=")
+        })
 }
 
 /// Libraries that run only on asyncio: importing one says the coroutines run on asyncio.
