@@ -190,8 +190,8 @@ struct FileResult {
     error: Option<FileError>,
 }
 
-fn settings_from(args: &RunArgs, fail_on: Severity) -> anyhow::Result<Settings> {
-    let mut settings = Settings { unsafe_fixes: args.unsafe_fixes, fail_on, ..Settings::default() };
+fn settings_from(args: &RunArgs) -> anyhow::Result<Settings> {
+    let mut settings = Settings { unsafe_fixes: args.unsafe_fixes, ..Settings::default() };
     settings.target = match &args.target_version {
         Some(version) => config::parse_target(version)?,
         None => {
@@ -208,7 +208,8 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
     if args.paths.is_empty() {
         args.paths.push(PathBuf::from("."));
     }
-    let settings = settings_from(&args, fail_on)?;
+    let settings = settings_from(&args)?;
+    validate_excludes(&args.exclude)?;
     let transforms = transforms::enabled(&settings);
     let jobs = args.jobs.unwrap_or(0);
     // Deeply nested code makes tree-sitter and Ruff's parser recurse: give workers room (16 MiB).
@@ -286,6 +287,15 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
         }
     };
     Ok(ExitCode::from(code))
+}
+
+/// A bad `--exclude` glob is an argument error, reported once before any work.
+fn validate_excludes(globs: &[String]) -> anyhow::Result<()> {
+    let mut builder = ignore::overrides::OverrideBuilder::new(".");
+    for glob in globs {
+        builder.add(&format!("!{glob}")).map_err(|e| anyhow::anyhow!("--exclude {glob}: {e}"))?;
+    }
+    Ok(())
 }
 
 fn progress_bar(files: usize, quiet: bool) -> ProgressBar {

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use anyhow::{Context as _, bail};
 
 use crate::definitions;
-use crate::finding::{Safety, Severity};
+use crate::finding::Safety;
 
 /// A Python 3 minor version (`py311` is `PythonVersion { minor: 11 }`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -71,10 +71,13 @@ pub fn target_from_pyproject(start: &Path) -> Option<PythonVersion> {
     let mut dir = if start.is_dir() { Some(start.as_path()) } else { start.parent() };
     while let Some(current) = dir {
         let candidate = current.join("pyproject.toml");
-        if let Ok(text) = std::fs::read_to_string(&candidate) {
+        // A pyproject without `requires-python` (a tool-only file, say) does not decide: go on up.
+        let requires = std::fs::read_to_string(&candidate).ok().and_then(|text| {
             let table: toml::Table = text.parse().ok()?;
-            let requires = table.get("project")?.get("requires-python")?.as_str()?;
-            return lowest_allowed(requires);
+            lowest_allowed(table.get("project")?.get("requires-python")?.as_str()?)
+        });
+        if requires.is_some() {
+            return requires;
         }
         dir = current.parent();
     }
@@ -95,7 +98,6 @@ pub struct Settings {
     pub unsafe_fixes: bool,
     pub prefer: BTreeSet<String>,
     pub target: PythonVersion,
-    pub fail_on: Severity,
 }
 
 impl Default for Settings {
@@ -105,7 +107,6 @@ impl Default for Settings {
             unsafe_fixes: false,
             prefer: BTreeSet::new(),
             target: DEFAULT_TARGET,
-            fail_on: Severity::Warning,
         }
     }
 }

@@ -58,10 +58,6 @@ impl Edit {
     pub fn replace(range: Range<usize>, replacement: impl Into<String>) -> Edit {
         Edit { range, replacement: replacement.into() }
     }
-
-    pub fn insert(at: usize, text: impl Into<String>) -> Edit {
-        Edit { range: at..at, replacement: text.into() }
-    }
 }
 
 /// Module-level code a fix relies on, added once per file after the imports.

@@ -333,7 +333,7 @@ fn namesakes_before(definition: Node, name: &str, source: &str) -> usize {
 
 /// Whether an import binding is used: anywhere in the file for a module-level import (an
 /// over-approximation that only ever keeps imports), inside its function for a local one.
-fn is_used(name: &ImportedName, root: Node, source: &str, file_counts: &HashMap<String, usize>) -> bool {
+fn is_used(name: &ImportedName, source: &str, file_counts: &HashMap<String, usize>) -> bool {
     let mut scope = None;
     let mut current = name.statement;
     while let Some(parent) = current.parent() {
@@ -345,7 +345,6 @@ fn is_used(name: &ImportedName, root: Node, source: &str, file_counts: &HashMap<
     }
     let count = match scope {
         None => file_counts.get(&name.local).copied().unwrap_or(0),
-        Some(function) if function == root => 0,
         Some(function) => reference_counts(function, source).get(&name.local).copied().unwrap_or(0),
     };
     count > 0
@@ -358,7 +357,7 @@ pub fn used_imports(source: &str) -> HashSet<BindingKey> {
     let counts = reference_counts(root, source);
     imported_names(root, source)
         .iter()
-        .filter(|name| is_used(name, root, source, &counts))
+        .filter(|name| is_used(name, source, &counts))
         .map(|name| binding_key(name, source))
         .collect()
 }
@@ -386,7 +385,7 @@ pub fn remove_unused(source: &str, previously_used: &HashSet<BindingKey>, is_pac
             previously_used.contains(&key)
                 && !kept.contains(&key)
                 && !is_explicit_reexport(name, &current)
-                && !is_used(name, root, &current, &counts)
+                && !is_used(name, &current, &counts)
                 && !strings.iter().any(|s| mentions(s, &name.local))
                 && !under_type_checking(name.statement, &current)
         });

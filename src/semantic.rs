@@ -132,7 +132,7 @@ impl<'t> Model<'t> {
         self.root
     }
 
-    /// The calls, comments, imports and awaits of the file, gathered in one walk.
+    /// The calls, comments and imports of the file, gathered in one walk.
     pub fn index(&self) -> &Index<'t> {
         &self.index
     }

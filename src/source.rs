@@ -216,11 +216,6 @@ impl Style {
         }
         out
     }
-
-    /// A string literal in the file's preferred quotes.
-    pub fn quoted(&self, s: &str) -> String {
-        format!("{q}{s}{q}", q = self.quote)
-    }
 }
 
 /// The indentation unit: the leading whitespace of the first line that is indented deeper than

@@ -117,8 +117,6 @@ pub struct Index<'t> {
     pub comments: Vec<Node<'t>>,
     /// `import` and `from ... import` statements, at any depth.
     pub imports: Vec<Node<'t>>,
-    /// `await` expressions.
-    pub awaits: Vec<Node<'t>>,
 }
 
 impl<'t> Index<'t> {
@@ -129,7 +127,6 @@ impl<'t> Index<'t> {
                 "call" => index.calls.push(node),
                 "comment" => index.comments.push(node),
                 "import_statement" | "import_from_statement" => index.imports.push(node),
-                "await" if node.is_named() => index.awaits.push(node),
                 _ => {}
             }
             true

@@ -69,6 +69,7 @@ fn check_json_is_machine_readable() {
     assert_eq!(finding["fix"]["applicable"], true);
     assert_eq!(finding["fix"]["edits"][0]["replacement"], "await asyncio.sleep(1)");
     assert_eq!(finding["fix"]["imports"], serde_json::json!([]), "asyncio is imported already");
+    assert_eq!(finding["fix_refused"], false);
 }
 
 #[test]
@@ -308,4 +309,14 @@ fn ruff_codes_name_transforms() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let explain = stdout(&asyncmod(&["explain", "RUF006"], dir.path()));
     assert!(explain.starts_with("# dangling-task"), "{explain}");
+}
+
+#[test]
+fn a_bad_exclude_glob_is_an_argument_error() {
+    let dir = tree(&[("poll.py", BLOCKING.as_bytes())]);
+    let output = asyncmod(&["check", "--exclude", "a[", "."], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.starts_with("error: --exclude a[: "), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }

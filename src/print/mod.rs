@@ -76,5 +76,6 @@ fn finding_json(path: &Path, f: &Reported) -> serde_json::Value {
             "safety": safety, "applicable": applicable, "edits": edits, "imports": f.imports,
         })),
         "no_fix_reason": reason,
+        "fix_refused": matches!(f.status, FixStatus::Refused(_)),
     })
 }
