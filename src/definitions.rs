@@ -14,6 +14,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("time-sleep", include_str!("../transforms/time-sleep.toml")),
     ("dangling-task", include_str!("../transforms/dangling-task.toml")),
     ("executor-to-thread", include_str!("../transforms/executor-to-thread.toml")),
+    ("event-loop-api", include_str!("../transforms/event-loop-api.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -15,6 +15,7 @@ use crate::semantic::Model;
 use crate::source::Style;
 
 mod dangling_task;
+mod event_loop_api;
 mod executor_to_thread;
 mod time_sleep;
 
@@ -59,8 +60,12 @@ impl<'t> FileContext<'_, 't> {
     }
 }
 
-static ALL: &[&dyn Transform] =
-    &[&time_sleep::TimeSleep, &dangling_task::DanglingTask, &executor_to_thread::ExecutorToThread];
+static ALL: &[&dyn Transform] = &[
+    &time_sleep::TimeSleep,
+    &dangling_task::DanglingTask,
+    &executor_to_thread::ExecutorToThread,
+    &event_loop_api::EventLoopApi,
+];
 
 /// Every transform, in definition order.
 pub fn all() -> &'static [&'static dyn Transform] {
