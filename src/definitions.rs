@@ -15,6 +15,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("dangling-task", include_str!("../transforms/dangling-task.toml")),
     ("executor-to-thread", include_str!("../transforms/executor-to-thread.toml")),
     ("event-loop-api", include_str!("../transforms/event-loop-api.toml")),
+    ("missing-await", include_str!("../transforms/missing-await.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

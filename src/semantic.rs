@@ -243,6 +243,11 @@ impl<'t> Model<'t> {
         }
     }
 
+    /// Whether `name`, used at `at`, refers to a module-level binding (no local shadows it).
+    pub fn resolves_to_module_scope(&self, name: &str, at: Node<'t>) -> bool {
+        matches!(self.lookup(name, at), Some((true, _)))
+    }
+
     /// The bindings of `name` in the scope that `at` sees it from, and whether that scope is the
     /// module's.
     fn lookup(&self, name: &str, at: Node<'t>) -> Option<(bool, Vec<Binding>)> {

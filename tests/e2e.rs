@@ -131,3 +131,32 @@ fn fix_makes_gathered_coroutines_concurrent_without_changing_output() {
          (before {before_time:?}, after {after_time:?})"
     );
 }
+
+#[test]
+fn fix_makes_a_forgotten_coroutine_run() {
+    if !python3_available() {
+        eprintln!("SKIPPED e2e: `python3` is not on PATH; install Python 3.9+ to run this test");
+        return;
+    }
+    const FORGOTTEN: &str = "forgotten_await.py";
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e").join(FORGOTTEN);
+    let tmp = tempfile::tempdir().expect("create tempdir");
+    let dir = tmp.path();
+    fs::copy(&fixture, dir.join(FORGOTTEN)).expect("copy fixture into tempdir");
+
+    let (before, _) = run_python(dir, FORGOTTEN);
+    assert_eq!(before, "notifications sent: []\n", "the original never sends a notification");
+
+    // The fix is unsafe (code that never ran now runs): without the flag nothing changes.
+    let fix = asyncmod(dir, &["fix", FORGOTTEN]);
+    assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix", &fix));
+    assert_eq!(fs::read(dir.join(FORGOTTEN)).unwrap(), fs::read(&fixture).unwrap());
+
+    let fix = asyncmod(dir, &["fix", "--unsafe-fixes", FORGOTTEN]);
+    assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix --unsafe-fixes", &fix));
+    let fixed = fs::read_to_string(dir.join(FORGOTTEN)).unwrap();
+    assert!(fixed.contains("    await send_notification(order_id)\n"), "{fixed}");
+
+    let (after, _) = run_python(dir, FORGOTTEN);
+    assert_eq!(after, "notifications sent: [1, 2, 3]\n", "the fixed program does its work");
+}

@@ -17,6 +17,7 @@ use crate::source::Style;
 mod dangling_task;
 mod event_loop_api;
 mod executor_to_thread;
+mod missing_await;
 mod time_sleep;
 
 pub trait Transform: Sync {
@@ -65,6 +66,7 @@ static ALL: &[&dyn Transform] = &[
     &dangling_task::DanglingTask,
     &executor_to_thread::ExecutorToThread,
     &event_loop_api::EventLoopApi,
+    &missing_await::MissingAwait,
 ];
 
 /// Every transform, in definition order.

@@ -1,0 +1,182 @@
+//! `missing-await`: a coroutine function called as a bare statement, whose coroutine is then
+//! dropped without ever running, becomes `await call(...)`. Coroutine functions are the
+//! `async def`s of the same module (and, through `self.`, of the same class).
+//! Documentation, safety and examples: `transforms/missing-await.toml`.
+
+use tree_sitter::Node;
+
+use crate::finding::{Edit, Finding, Fix, Safety, Severity};
+use crate::semantic::Context;
+use crate::syntax::{self, is_async_def};
+use crate::transforms::{FileContext, Transform};
+
+pub struct MissingAwait;
+
+const ID: &str = "missing-await";
+
+/// Decorators that leave an `async def` returning a coroutine.
+const TRANSPARENT_DECORATORS: &[&str] =
+    &["staticmethod", "classmethod", "abstractmethod", "abc.abstractmethod"];
+
+impl Transform for MissingAwait {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn triggers(&self) -> &'static [&'static [&'static str]] {
+        &[&["async def"]]
+    }
+
+    fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        for &call in file.calls {
+            let Some(statement) = call.parent().filter(|p| p.kind() == "expression_statement") else {
+                continue;
+            };
+            if statement.named_child_count() != 1 {
+                continue;
+            }
+            let Some(function) = call.child_by_field_name("function") else { continue };
+            let Some(definition) = self.coroutine_function(file, function, call) else { continue };
+            let name = file.text(function);
+            let finding = file.finding(
+                ID,
+                call,
+                format!("`{name}(...)` creates a coroutine that is never awaited, so it never runs"),
+            );
+            if let Some(decorator) = unknown_decorator(file, definition) {
+                // Frameworks decorate methods that are meant to be called bare (Textual's `@work`
+                // starts a worker): a hint, not an error.
+                let finding = Finding { severity: Severity::Hint, ..finding };
+                findings.push(finding.report_only(format!(
+                    "`{name}` is decorated with `@{decorator}`, which may change what it returns; await it by hand if it \
+                     returns a coroutine"
+                )));
+                continue;
+            }
+            match file.model.context(call) {
+                Context::Async => {
+                    let fix = Fix {
+                        safety: Safety::Unsafe,
+                        edits: vec![Edit::replace(call.start_byte()..call.start_byte(), "await ")],
+                        imports: Vec::new(),
+                        helpers: Vec::new(),
+                    };
+                    findings.push(finding.with_fix(fix));
+                }
+                _ => findings.push(finding.report_only(
+                    "it is called outside a coroutine, where `await` cannot go: run it with `asyncio.run(...)`, or \
+                     schedule it with `asyncio.create_task(...)` from a coroutine",
+                )),
+            }
+        }
+    }
+}
+
+impl MissingAwait {
+    /// The `async def` (not an async generator) that `function` calls, if this module defines it:
+    /// a module-level name bound only by that definition, or `self.name` for a method of the
+    /// enclosing class.
+    fn coroutine_function<'t>(
+        &self,
+        file: &FileContext<'_, 't>,
+        function: Node<'t>,
+        call: Node<'t>,
+    ) -> Option<Node<'t>> {
+        let root = file.model.root();
+        let (scope_body, name) = match function.kind() {
+            "identifier" => {
+                // Bound once, at module level: the definition itself (no shadowing, no rebinding).
+                let name = file.text(function);
+                if !file.model.resolves_to_module_scope(name, call) {
+                    return None;
+                }
+                (root, name)
+            }
+            "attribute" => {
+                let receiver = function.child_by_field_name("object")?;
+                if receiver.kind() != "identifier" || file.text(receiver) != "self" {
+                    return None;
+                }
+                let class = std::iter::successors(call.parent(), |n| n.parent())
+                    .find(|n| n.kind() == "class_definition")?;
+                (class.child_by_field_name("body")?, file.text(function.child_by_field_name("attribute")?))
+            }
+            _ => return None,
+        };
+        let mut definitions = defined_in(scope_body, name, file);
+        let definition = definitions.next()?;
+        if definitions.next().is_some() || !is_async_def(definition) || is_async_generator(definition) {
+            return None;
+        }
+        // The module-level name must have no other binding (an assignment, an import).
+        if function.kind() == "identifier" && !bound_only_by_definition(file, name) {
+            return None;
+        }
+        Some(definition)
+    }
+}
+
+/// The function definitions named `name` directly in `body` (decorated or not).
+fn defined_in<'t>(
+    body: Node<'t>,
+    name: &'t str,
+    file: &FileContext<'_, 't>,
+) -> impl Iterator<Item = Node<'t>> {
+    let mut cursor = body.walk();
+    let children: Vec<Node<'t>> = body.named_children(&mut cursor).collect();
+    children.into_iter().filter_map(move |child| {
+        let definition = match child.kind() {
+            "decorated_definition" => child.child_by_field_name("definition")?,
+            _ => child,
+        };
+        (definition.kind() == "function_definition"
+            && definition.child_by_field_name("name").is_some_and(|n| file.text(n) == name))
+        .then_some(definition)
+    })
+}
+
+/// Whether the module binds `name` only through its `def` (one binding in all).
+fn bound_only_by_definition(file: &FileContext, name: &str) -> bool {
+    let root = file.model.root();
+    let bindings = syntax::descendants(root, |n| n.kind() == "identifier" && file.text(n) == name)
+        .into_iter()
+        .filter(|identifier| {
+            identifier.parent().is_some_and(|p| {
+                matches!(
+                    p.kind(),
+                    "assignment" | "augmented_assignment" | "for_statement" | "as_pattern_target"
+                ) && p.child_by_field_name("left").is_none_or(|l| l == *identifier)
+                    || matches!(p.kind(), "dotted_name" | "aliased_import")
+            })
+        })
+        .count();
+    bindings == 0
+}
+
+/// Whether an `async def` yields (an async generator: calling it creates no coroutine).
+fn is_async_generator(definition: Node) -> bool {
+    let Some(body) = definition.child_by_field_name("body") else { return false };
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "yield" => return true,
+            "function_definition" | "class_definition" | "lambda" => continue,
+            _ => {}
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    false
+}
+
+/// The first decorator of `definition` that may change what it returns.
+fn unknown_decorator<'t>(file: &FileContext<'_, 't>, definition: Node<'t>) -> Option<&'t str> {
+    let decorated = definition.parent().filter(|p| p.kind() == "decorated_definition")?;
+    let mut cursor = decorated.walk();
+    let decorators: Vec<Node> =
+        decorated.named_children(&mut cursor).filter(|c| c.kind() == "decorator").collect();
+    decorators.into_iter().find_map(|decorator| {
+        let expression = file.text(decorator).trim_start_matches('@').trim();
+        (!TRANSPARENT_DECORATORS.contains(&expression)).then_some(expression)
+    })
+}
