@@ -56,8 +56,9 @@ impl Transform for DanglingTask {
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let mut helper: Option<(String, Option<Helper>)> = None;
+        let mut anchor: Option<usize> = None;
         for &call in file.calls {
-            let Some(statement) = dropped_result_statement(call) else {
+            let Some(statement) = super::dropped_result_statement(call) else {
                 continue;
             };
             let Some(function) = call.child_by_field_name("function") else {
@@ -75,7 +76,8 @@ impl Transform for DanglingTask {
                     file.text(function)
                 ),
             );
-            let anchor = imports::helper_anchor(file.model.root(), file.source);
+            let anchor =
+                *anchor.get_or_insert_with(|| imports::helper_anchor(file.model.root(), file.source));
             if runs_at_import(statement) && top_level_statement(statement).start_byte() < anchor {
                 findings.push(
                     finding.report_only("it runs before the imports end, where no helper can be defined"),
@@ -148,16 +150,6 @@ impl DanglingTask {
         }
         unreachable!("some suffix is always free")
     }
-}
-
-/// The statement that drops `call`'s result: `call(...)` or `(call(...))` on its own.
-fn dropped_result_statement(call: Node) -> Option<Node> {
-    let mut outer = call;
-    while let Some(parent) = outer.parent().filter(|p| p.kind() == "parenthesized_expression") {
-        outer = parent;
-    }
-    let statement = outer.parent().filter(|p| p.kind() == "expression_statement")?;
-    (statement.named_child_count() == 1).then_some(statement)
 }
 
 fn first_argument_is_call(call: Node) -> bool {

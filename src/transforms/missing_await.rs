@@ -29,10 +29,7 @@ impl Transform for MissingAwait {
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         for &call in file.calls {
-            let Some(statement) = call.parent().filter(|p| p.kind() == "expression_statement") else {
-                continue;
-            };
-            if statement.named_child_count() != 1 {
+            if super::dropped_result_statement(call).is_none() {
                 continue;
             }
             let Some(function) = call.child_by_field_name("function") else { continue };

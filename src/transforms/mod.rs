@@ -61,6 +61,16 @@ impl<'t> FileContext<'_, 't> {
     }
 }
 
+/// The statement that drops `call`'s result: `call(...)` or `(call(...))` on its own.
+pub(crate) fn dropped_result_statement(call: Node) -> Option<Node> {
+    let mut outer = call;
+    while let Some(parent) = outer.parent().filter(|p| p.kind() == "parenthesized_expression") {
+        outer = parent;
+    }
+    let statement = outer.parent().filter(|p| p.kind() == "expression_statement")?;
+    (statement.named_child_count() == 1).then_some(statement)
+}
+
 static ALL: &[&dyn Transform] = &[
     &time_sleep::TimeSleep,
     &dangling_task::DanglingTask,
