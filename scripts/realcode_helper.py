@@ -457,21 +457,20 @@ def report(work):
     if changed_uncompilable:
         notes.append(f"{len(changed_uncompilable)} changed file(s) did not compile before either: "
                      + ", ".join(changed_uncompilable))
-    left = [f"{f['where']}: {f['transform']}: {f['reason']}" for c in corpora
-            for f in checks.get((c, "check-after"), {}).get("findings", [])]
-    if left:
-        print(f"\nfindings left after the fix ({len(left)}):")
-        for l in left[:60]:
+    def print_capped(title, lines, cap=60):
+        if not lines:
+            return
+        print(f"\n{title} ({len(lines)}):")
+        for l in lines[:cap]:
             print(f"  {l}")
-        if len(left) > 60:
-            print(f"  ... and {len(left) - 60} more")
-    remaining = [l for l in load(f"{work}/ruff_after.json")["lines"] if " ASYNC251 " in l or " RUF006 " in l]
-    if remaining:
-        print(f"\nruff ASYNC251/RUF006 findings left after the fix ({len(remaining)}):")
-        for l in remaining[:60]:
-            print(f"  {l}")
-        if len(remaining) > 60:
-            print(f"  ... and {len(remaining) - 60} more")
+        if len(lines) > cap:
+            print(f"  ... and {len(lines) - cap} more")
+
+    print_capped("findings left after the fix",
+                 [f"{f['where']}: {f['transform']}: {f['reason']}" for c in corpora
+                  for f in checks.get((c, "check-after"), {}).get("findings", [])])
+    print_capped("ruff ASYNC251/RUF006 findings left after the fix",
+                 [l for l in load(f"{work}/ruff_after.json")["lines"] if " ASYNC251 " in l or " RUF006 " in l])
     for n in notes:
         print(f"note: {n}")
 

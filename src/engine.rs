@@ -182,9 +182,8 @@ pub fn fix(
     settings: &Settings,
     transforms: &[&dyn Transform],
 ) -> Result<FixOutcome, Unanalysable> {
-    if let Some(cr) = source.match_indices('\r').map(|(i, _)| i).find(|&i| !source[i + 1..].starts_with('\n'))
-    {
-        return Err(Unanalysable::LoneCarriageReturn { line: LineIndex::new(source).line(cr) });
+    if let Some(line) = crate::source::lone_carriage_return_line(source.as_bytes()) {
+        return Err(Unanalysable::LoneCarriageReturn { line });
     }
     let style = Style::detect_in(source, parse(source).root_node());
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");

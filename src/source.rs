@@ -146,8 +146,7 @@ pub fn decode<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, FileError> {
     if memchr::memchr(0, bytes).is_some() {
         return Err(fail(FileProblem::Binary));
     }
-    if let Some(cr) = memchr::memchr_iter(b'\r', bytes).find(|&i| bytes.get(i + 1) != Some(&b'\n')) {
-        let line = memchr::memchr_iter(b'\n', &bytes[..cr]).count() + 1;
+    if let Some(line) = lone_carriage_return_line(bytes) {
         return Err(fail(FileProblem::CarriageReturnLineEndings { line }));
     }
     let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
@@ -167,6 +166,12 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
         let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || "-_.".contains(*c)).collect();
         (!name.is_empty()).then_some(name)
     })
+}
+
+/// The 1-based line ended by the first CR that no LF follows (an old-Mac line ending), if any.
+pub fn lone_carriage_return_line(bytes: &[u8]) -> Option<usize> {
+    let cr = memchr::memchr_iter(b'\r', bytes).find(|&i| bytes.get(i + 1) != Some(&b'\n'))?;
+    Some(memchr::memchr_iter(b'\n', &bytes[..cr]).count() + 1)
 }
 
 /// How a file writes itself, so that inserted code looks like the code around it.
