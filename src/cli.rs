@@ -86,6 +86,15 @@ struct RunArgs {
     /// Style choices: taskgroup, aiofiles, to-thread.
     #[arg(long, value_delimiter = ',', value_name = "CHOICE,...")]
     prefer: Vec<String>,
+    /// Run at most N of the calls a rewrite makes concurrent at once (asyncio.Semaphore).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_concurrency: Option<u32>,
+    /// Also gather awaits on the same receiver (they may share one connection).
+    #[arg(long)]
+    gather_same_receiver: bool,
+    /// Treat this callable as blocking, by qualified name such as boto3.client (repeatable).
+    #[arg(long, value_name = "NAME")]
+    blocking_callable: Vec<String>,
     /// Also process folders skipped by default (.venv, venv, site-packages, build, dist, ...).
     #[arg(long)]
     no_default_excludes: bool,
@@ -191,7 +200,13 @@ struct FileResult {
 }
 
 fn settings_from(args: &RunArgs) -> anyhow::Result<Settings> {
-    let mut settings = Settings { unsafe_fixes: args.unsafe_fixes, ..Settings::default() };
+    let mut settings = Settings {
+        unsafe_fixes: args.unsafe_fixes,
+        max_concurrency: args.max_concurrency.map(|n| n as usize),
+        gather_same_receiver: args.gather_same_receiver,
+        blocking_callables: args.blocking_callable.clone(),
+        ..Settings::default()
+    };
     settings.target = match &args.target_version {
         Some(version) => config::parse_target(version)?,
         None => {

@@ -98,6 +98,12 @@ pub struct Settings {
     pub unsafe_fixes: bool,
     pub prefer: BTreeSet<String>,
     pub target: PythonVersion,
+    /// Bound on calls a rewrite runs at once (`asyncio.Semaphore(N)`); `None` leaves them unbounded.
+    pub max_concurrency: Option<usize>,
+    /// Gather awaits on the same receiver (`self.db.fetch` twice), which may share one connection.
+    pub gather_same_receiver: bool,
+    /// Extra blocking callables, by qualified name (`boto3.client`, `mydriver.Connection.execute`).
+    pub blocking_callables: Vec<String>,
 }
 
 impl Default for Settings {
@@ -107,6 +113,9 @@ impl Default for Settings {
             unsafe_fixes: false,
             prefer: BTreeSet::new(),
             target: DEFAULT_TARGET,
+            max_concurrency: None,
+            gather_same_receiver: false,
+            blocking_callables: Vec::new(),
         }
     }
 }
