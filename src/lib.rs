@@ -12,6 +12,7 @@ pub mod config;
 pub mod definitions;
 pub mod engine;
 pub mod finding;
+pub mod gitdiff;
 pub mod imports;
 pub mod prefilter;
 pub mod print;

@@ -1,0 +1,232 @@
+//! `--format github-review`: the body of a pull-request review
+//! (`POST /repos/{owner}/{repo}/pulls/{n}/reviews`) whose comments suggest the fixes.
+//!
+//! Suggestions come from the file as `fix` writes it (every fix, the import pass and the clean-up),
+//! so applying all of them gives what `fix` gives when its changes lie inside the diff. GitHub
+//! rejects the whole review when one comment sits outside the pull request's diff, so:
+//! - a comment lies on lines of one diff hunk of the new side (`side: RIGHT`), `start_line`
+//!   before `line`;
+//! - a fix that needs lines outside the diff (an import at the top, a module-level helper) cannot
+//!   be suggested in part: its in-diff lines alone would not run. It gets a plain comment with its
+//!   whole diff instead. Lines outside the diff that `fix` would only delete (an import left unused)
+//!   are not needed by anything, so the in-diff part stays a suggestion and the body mentions them;
+//! - at most [`MAX_COMMENTS`] comments; the rest are listed in the body.
+
+use std::ops::RangeInclusive;
+
+use serde_json::{Value, json};
+
+use crate::engine::{FixStatus, Reported};
+use crate::gitdiff::FileDiff;
+
+use super::hunks::{LineChange, line_changes};
+use super::{FileReport, diff, status_label};
+
+/// GitHub accepts more, but a review with hundreds of comments buries the pull request.
+pub const MAX_COMMENTS: usize = 100;
+
+/// Review bodies are limited to 65,536 characters; the overflow list stops well before.
+const MAX_BODY: usize = 60_000;
+
+struct Comment {
+    path: String,
+    lines: RangeInclusive<usize>,
+    body: String,
+}
+
+#[derive(Default)]
+struct Tally {
+    findings: usize,
+    suggestions: usize,
+    plain: usize,
+    /// Changes `fix` would make on lines outside the diff, by path and first line.
+    outside: Vec<(String, usize)>,
+}
+
+/// The review payload for `files` (each paired with what the pull request changed in it).
+pub fn payload(files: &[(FileReport, Option<&FileDiff>)], head: &str) -> Value {
+    let mut comments = Vec::new();
+    let mut tally = Tally::default();
+    for (file, file_diff) in files {
+        let Some(file_diff) = file_diff else { continue };
+        comments.extend(file_comments(file, file_diff, &mut tally));
+    }
+    comments.sort_by(|a, b| (&a.path, a.lines.start()).cmp(&(&b.path, b.lines.start())));
+    let overflow = comments.split_off(comments.len().min(MAX_COMMENTS));
+    let body = review_body(&tally, &overflow);
+    let comments: Vec<Value> = comments
+        .into_iter()
+        .map(|c| {
+            let mut value = json!({ "path": c.path, "body": c.body, "line": c.lines.end(), "side": "RIGHT" });
+            if c.lines.start() < c.lines.end() {
+                value["start_line"] = json!(c.lines.start());
+                value["start_side"] = json!("RIGHT");
+            }
+            value
+        })
+        .collect();
+    json!({ "commit_id": head, "event": "COMMENT", "body": body, "comments": comments })
+}
+
+/// 1-based inclusive lines of a 0-based line range.
+fn one_based(change: &LineChange) -> RangeInclusive<usize> {
+    change.old.start + 1..=change.old.end
+}
+
+fn file_comments(file: &FileReport, file_diff: &FileDiff, tally: &mut Tally) -> Vec<Comment> {
+    let in_diff = |lines: &RangeInclusive<usize>| file_diff.hunk_holding(lines).is_some();
+    let findings: Vec<(usize, &Reported)> =
+        file.findings.iter().enumerate().filter(|(_, f)| in_diff(&(f.line..=f.line))).collect();
+    tally.findings += findings.len();
+
+    // Fixes that add lines outside the diff: their in-diff part is not correct on its own.
+    let mut blocked: Vec<(&Reported, Vec<LineChange>, &str)> = Vec::new();
+    for (index, finding) in &findings {
+        if !matches!(finding.status, FixStatus::Applicable(_)) {
+            continue;
+        }
+        let Some(Some(alone)) = file.alone.get(*index) else { continue };
+        let changes = line_changes(file.source, alone);
+        let needs_outside = changes.iter().any(|c| !in_diff(&one_based(c)) && !is_deletion(file.source, c));
+        if needs_outside {
+            blocked.push((finding, changes, alone));
+        }
+    }
+
+    let mut comments = Vec::new();
+    let mut explained = vec![false; file.findings.len()];
+    if let Some(fixed) = file.fixed {
+        for change in line_changes(file.source, fixed) {
+            let lines = one_based(&change);
+            let overlaps_blocked = blocked.iter().any(|(_, changes, _)| {
+                changes.iter().any(|c| c.old.start < change.old.end && change.old.start < c.old.end)
+            });
+            if !in_diff(&lines) || overlaps_blocked {
+                if !overlaps_blocked {
+                    tally.outside.push((file.path.clone(), *lines.start()));
+                }
+                continue;
+            }
+            let mut messages = String::new();
+            for (index, finding) in &findings {
+                if lines.contains(&finding.line)
+                    && matches!(finding.status, FixStatus::Applicable(_))
+                    && !blocked.iter().any(|(b, _, _)| std::ptr::eq(*b, *finding))
+                {
+                    explained[*index] = true;
+                    messages.push_str(&format!("**{}**: {}\n", finding.transform, finding.message));
+                }
+            }
+            if messages.is_empty() {
+                messages.push_str("asyncmod's fix also changes these lines.\n");
+            }
+            tally.suggestions += 1;
+            comments.push(Comment {
+                path: file.path.clone(),
+                body: format!("{messages}\n{}", suggestion_block(&change.new_text)),
+                lines,
+            });
+        }
+    }
+    for (finding, _, alone) in &blocked {
+        let whole = diff::unified(&file.path, file.source, alone, false);
+        let fence = fence_for(&whole);
+        tally.plain += 1;
+        comments.push(Comment {
+            path: file.path.clone(),
+            lines: finding.line..=finding.line,
+            body: format!(
+                "**{}**: {}\n\nThe fix also changes lines outside this pull request's diff, so it \
+                 cannot be a suggestion; `asyncmod fix` makes this change:\n\n{fence}diff\n{whole}{fence}\n",
+                finding.transform, finding.message
+            ),
+        });
+    }
+    for (index, finding) in &findings {
+        if explained[*index] || blocked.iter().any(|(b, _, _)| std::ptr::eq(*b, *finding)) {
+            continue;
+        }
+        tally.plain += 1;
+        comments.push(Comment {
+            path: file.path.clone(),
+            lines: finding.line..=finding.line,
+            body: format!(
+                "**{}**: {}\n\n{}\n",
+                finding.transform,
+                finding.message,
+                status_label(&finding.status)
+            ),
+        });
+    }
+    comments
+}
+
+/// Whether a change only deletes whole lines (its replacement keeps nothing new).
+fn is_deletion(source: &str, change: &LineChange) -> bool {
+    let old: String = source.split_inclusive('\n').skip(change.old.start).take(change.old.len()).collect();
+    // An insertion that took in a neighbouring line keeps that line: compare what is new.
+    change.new_text.is_empty() || old.contains(&change.new_text) && change.new_text.len() < old.len()
+}
+
+/// A ```` ```suggestion ```` block; the fence outgrows any backtick run in the code.
+fn suggestion_block(new_text: &str) -> String {
+    let fence = fence_for(new_text);
+    let mut text = new_text.replace("\r\n", "\n");
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    format!("{fence}suggestion\n{text}{fence}\n")
+}
+
+fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+fn review_body(tally: &Tally, overflow: &[Comment]) -> String {
+    let mut body = format!(
+        "asyncmod found {} finding{} on lines this pull request changes: {} suggestion{}, {} comment{}.",
+        tally.findings,
+        plural(tally.findings),
+        tally.suggestions,
+        plural(tally.suggestions),
+        tally.plain,
+        plural(tally.plain)
+    );
+    if tally.findings == 0 {
+        body = "asyncmod found nothing to change on the lines this pull request changes.".to_string();
+    }
+    if !tally.outside.is_empty() {
+        body.push_str(&format!(
+            "\n\n`asyncmod fix` would also change {} place{} outside this pull request's diff \
+             (unused imports it removes, or findings on lines the pull request does not touch):",
+            tally.outside.len(),
+            plural(tally.outside.len())
+        ));
+        for (path, line) in &tally.outside {
+            body.push_str(&format!("\n- `{path}:{line}`"));
+        }
+    }
+    if !overflow.is_empty() {
+        body.push_str(&format!(
+            "\n\n{} more comment{} did not fit in this review (GitHub shows at most {MAX_COMMENTS}); \
+             run `asyncmod check` or `asyncmod diff` locally to see them:",
+            overflow.len(),
+            plural(overflow.len())
+        ));
+        for comment in overflow {
+            let first = comment.body.lines().next().unwrap_or_default();
+            let line = format!("\n- `{}:{}` {first}", comment.path, comment.lines.start());
+            if body.len() + line.len() > MAX_BODY {
+                body.push_str("\n- ...");
+                break;
+            }
+            body.push_str(&line);
+        }
+    }
+    body
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
