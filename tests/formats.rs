@@ -3,7 +3,7 @@
 //! OASIS errata01 release).
 
 mod common;
-use common::{stderr, stdout, tree};
+use common::{BLOCKING, FIXED, stderr, stdout, tree};
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -74,6 +74,21 @@ fn github_format_is_sorted_by_severity_and_escaped() {
     let markdown = std::fs::read_to_string(&summary).unwrap();
     assert!(markdown.starts_with("earlier step\n## asyncmod\n"), "the summary is appended to:\n{markdown}");
     golden("github_summary", &markdown);
+}
+
+#[test]
+fn github_format_without_findings_prints_nothing_and_says_so_in_the_summary() {
+    let dir = tree(&[("fixed.py", FIXED.as_bytes()), ("blocking.py", BLOCKING.as_bytes())]);
+    let output = asyncmod(&["check", "--format", "github", "--summary", "s.md", "fixed.py"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(std::fs::read_to_string(dir.path().join("s.md")).unwrap(), "## asyncmod\n\nNo findings.\n");
+    let output = asyncmod(&["check", "--format", "github", "blocking.py"], dir.path());
+    assert!(
+        stdout(&output).starts_with("::error file=blocking.py,line=5,endLine=5,col=5,"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
