@@ -300,6 +300,11 @@ fn execute(
         .collect();
     progress.finish_and_clear();
     let mut results = results;
+    // The review needs every finding, to know which fixes the pull request did not ask for.
+    let unfiltered: Vec<(Vec<Reported>, Vec<Option<String>>)> = match format {
+        Format::GithubReview => results.iter().map(|r| (r.findings.clone(), r.alone.clone())).collect(),
+        _ => Vec::new(),
+    };
     if (report.changed_only || format == Format::GithubReview)
         && let Some(repo_diff) = &repo_diff
     {
@@ -340,10 +345,10 @@ fn execute(
                     let Some(repo_diff) = &repo_diff else { unreachable!("checked above") };
                     let with_diffs: Vec<(print::FileReport, Option<&FileDiff>)> = reports
                         .into_iter()
-                        .zip(&results)
-                        .map(|(report, result)| {
-                            let file_diff = repo_diff.file(&result.path);
-                            (report, file_diff)
+                        .zip(results.iter().zip(&unfiltered))
+                        .map(|(report, (result, (findings, alone)))| {
+                            let report = print::FileReport { findings, alone, ..report };
+                            (report, repo_diff.file(&result.path))
                         })
                         .collect();
                     let payload = print::review::payload(&with_diffs, &repo_diff.head);
@@ -368,6 +373,7 @@ fn execute(
     }
     out.flush()?;
     drop(out);
+
     for error in &errors {
         eprintln!("error: {error}");
     }

@@ -196,3 +196,39 @@ fn sarif_validates_against_the_official_schema() {
     let check = Command::new(&tool).arg("--schemafile").arg(&schema).arg(&log).output().unwrap();
     assert!(!check.status.success(), "a 0 startLine must fail validation");
 }
+
+#[test]
+fn github_review_format() {
+    let dir = fixture();
+    let git = |args: &[&str]| {
+        let output = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+    };
+    // The base has poll.py without the event-loop line; the "pull request" adds it and tick.
+    git(&["init", "-q", "-b", "main"]);
+    let base = POLL.replace("    loop = asyncio.get_event_loop()\n    return loop\n", "");
+    std::fs::write(dir.path().join("app/poll.py"), &base).unwrap();
+    std::fs::remove_file(dir.path().join("app/odd,name.py")).unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "base"]);
+    git(&["checkout", "-q", "-b", "pr"]);
+    std::fs::write(dir.path().join("app/poll.py"), POLL).unwrap();
+    std::fs::write(dir.path().join("app/odd,name.py"), TICK).unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "pull request"]);
+    let output = Command::new(env!("CARGO_BIN_EXE_asyncmod"))
+        .args(["check", "--format", "github-review", "--diff-base", "main", "--unsafe-fixes", "app"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let mut doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+    assert_eq!(doc["commit_id"].as_str().map(str::len), Some(40));
+    doc["commit_id"] = "<head commit>".into();
+    golden("github_review", &serde_json::to_string_pretty(&doc).unwrap());
+}

@@ -12,7 +12,7 @@
 //!   are not needed by anything, so the in-diff part stays a suggestion and the body mentions them;
 //! - at most [`MAX_COMMENTS`] comments; the rest are listed in the body.
 
-use std::ops::RangeInclusive;
+use std::ops::{Range, RangeInclusive};
 
 use serde_json::{Value, json};
 
@@ -75,9 +75,21 @@ fn one_based(change: &LineChange) -> RangeInclusive<usize> {
 
 fn file_comments(file: &FileReport, file_diff: &FileDiff, tally: &mut Tally) -> Vec<Comment> {
     let in_diff = |lines: &RangeInclusive<usize>| file_diff.hunk_holding(lines).is_some();
+    // The pull request's findings: on lines it added or changed (and so inside a hunk).
+    let on_changed_lines = |f: &Reported| file_diff.touches(f.line..=f.end_line.max(f.line));
     let findings: Vec<(usize, &Reported)> =
-        file.findings.iter().enumerate().filter(|(_, f)| in_diff(&(f.line..=f.line))).collect();
+        file.findings.iter().enumerate().filter(|(_, f)| on_changed_lines(f)).collect();
     tally.findings += findings.len();
+    // What fixes of findings the pull request did not make change: never part of a suggestion
+    // (their other parts, a helper say, may lie outside the diff).
+    let foreign: Vec<LineChange> = file
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !on_changed_lines(f) && matches!(f.status, FixStatus::Applicable(_)))
+        .filter_map(|(index, _)| file.alone.get(index).cloned().flatten())
+        .flat_map(|alone| line_changes(file.source, &alone))
+        .collect();
 
     // Fixes that add lines outside the diff: their in-diff part is not correct on its own.
     let mut blocked: Vec<(&Reported, Vec<LineChange>, &str)> = Vec::new();
@@ -93,15 +105,29 @@ fn file_comments(file: &FileReport, file_diff: &FileDiff, tally: &mut Tally) -> 
         }
     }
 
+    // What the fixes of the findings on changed lines change, each applied alone.
+    let wanted_by: Vec<(&Reported, LineChange)> = findings
+        .iter()
+        .filter(|(_, f)| matches!(f.status, FixStatus::Applicable(_)))
+        .filter_map(|(index, f)| Some((*f, file.alone.get(*index).cloned().flatten()?)))
+        .flat_map(|(f, alone)| line_changes(file.source, &alone).into_iter().map(move |c| (f, c)))
+        .collect();
+    let overlaps = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
+    let is_blocked = |finding: &Reported| blocked.iter().any(|(b, _, _)| std::ptr::eq(*b, finding));
     let mut comments = Vec::new();
+    let mut suggested: Vec<Range<usize>> = Vec::new();
     let mut explained = vec![false; file.findings.len()];
     if let Some(fixed) = file.fixed {
         for change in line_changes(file.source, fixed) {
             let lines = one_based(&change);
-            let overlaps_blocked = blocked.iter().any(|(_, changes, _)| {
-                changes.iter().any(|c| c.old.start < change.old.end && change.old.start < c.old.end)
-            });
-            if !in_diff(&lines) || overlaps_blocked {
+            let overlaps_blocked =
+                blocked.iter().any(|(_, changes, _)| changes.iter().any(|c| overlaps(&c.old, &change.old)));
+            let overlaps_foreign = foreign.iter().any(|c| overlaps(&c.old, &change.old));
+            // A change on unchanged context lines fixes something the pull request did not
+            // write; suggest it only when an in-diff finding's fix needs it.
+            let wanted = file_diff.touches(lines.clone())
+                || wanted_by.iter().any(|(_, c)| overlaps(&c.old, &change.old));
+            if !in_diff(&lines) || overlaps_blocked || overlaps_foreign || !wanted {
                 if !overlaps_blocked {
                     tally.outside.push((file.path.clone(), *lines.start()));
                 }
@@ -111,19 +137,67 @@ fn file_comments(file: &FileReport, file_diff: &FileDiff, tally: &mut Tally) -> 
             for (index, finding) in &findings {
                 if lines.contains(&finding.line)
                     && matches!(finding.status, FixStatus::Applicable(_))
-                    && !blocked.iter().any(|(b, _, _)| std::ptr::eq(*b, *finding))
+                    && !is_blocked(finding)
                 {
                     explained[*index] = true;
                     messages.push_str(&format!("**{}**: {}\n", finding.transform, finding.message));
                 }
             }
             if messages.is_empty() {
-                messages.push_str("asyncmod's fix also changes these lines.\n");
+                let mut needed_by: Vec<String> = wanted_by
+                    .iter()
+                    .filter(|(_, c)| overlaps(&c.old, &change.old))
+                    .map(|(f, _)| format!("**{}** on line {}", f.transform, f.line))
+                    .collect();
+                needed_by.dedup();
+                if needed_by.is_empty() {
+                    messages.push_str("`asyncmod fix` also changes these lines.\n");
+                } else {
+                    messages.push_str(&format!("Part of the fix for {}.\n", needed_by.join(", ")));
+                }
             }
             tally.suggestions += 1;
+            suggested.push(change.old.clone());
             comments.push(Comment {
                 path: file.path.clone(),
                 body: format!("{messages}\n{}", suggestion_block(&change.new_text)),
+                lines,
+            });
+        }
+    }
+    // A fix whose lines `fix` merged with a blocked neighbour's: suggest it as made alone, when it
+    // stays inside the diff and clear of every other suggestion.
+    for (index, finding) in &findings {
+        if explained[*index] || is_blocked(finding) || !matches!(finding.status, FixStatus::Applicable(_)) {
+            continue;
+        }
+        let Some(Some(alone)) = file.alone.get(*index) else { continue };
+        let changes: Vec<LineChange> = line_changes(file.source, alone)
+            .into_iter()
+            .filter(|c| in_diff(&one_based(c)) || !is_deletion(file.source, c))
+            .collect();
+        let clear = changes.iter().all(|c| {
+            in_diff(&one_based(c))
+                && !suggested.iter().any(|s| overlaps(s, &c.old))
+                && !blocked.iter().any(|(_, changes, _)| changes.iter().any(|b| overlaps(&b.old, &c.old)))
+                && !foreign.iter().any(|f| overlaps(&f.old, &c.old))
+        });
+        if !clear || changes.is_empty() {
+            continue;
+        }
+        explained[*index] = true;
+        for change in changes {
+            let lines = one_based(&change);
+            let message = if lines.contains(&finding.line) {
+                format!("**{}**: {}\n", finding.transform, finding.message)
+            } else {
+                format!("Part of the fix for **{}** on line {}.\n", finding.transform, finding.line)
+            };
+            tally.suggestions += 1;
+            suggested.push(change.old.clone());
+            comments.push(Comment {
+                path: file.path.clone(),
+                body: format!("{message}\n{}", suggestion_block(&change.new_text)),
                 lines,
             });
         }
@@ -143,7 +217,7 @@ fn file_comments(file: &FileReport, file_diff: &FileDiff, tally: &mut Tally) -> 
         });
     }
     for (index, finding) in &findings {
-        if explained[*index] || blocked.iter().any(|(b, _, _)| std::ptr::eq(*b, *finding)) {
+        if explained[*index] || is_blocked(finding) {
             continue;
         }
         tally.plain += 1;
