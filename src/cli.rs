@@ -5,18 +5,20 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::config::{self, Settings};
+use crate::config::Settings;
 use crate::definitions;
 use crate::engine::{self, FixStatus, Reported};
 use crate::finding::{Safety, Severity};
 use crate::gitdiff::{self, FileDiff, RepoDiff};
 use crate::prefilter;
 use crate::print;
+use crate::pyproject;
 use crate::source::{FileError, FileProblem, SourceFile};
 use crate::transforms::{self, Transform};
 use crate::verify;
@@ -234,24 +236,19 @@ struct FileResult {
     fixed: Option<String>,
 }
 
-fn settings_from(args: &RunArgs) -> anyhow::Result<Settings> {
-    let mut settings = Settings {
+/// The command line's settings, which override each file's `[tool.asyncmod]`.
+fn overrides_from(args: &RunArgs) -> pyproject::Overrides {
+    pyproject::Overrides {
+        select: args.select.clone(),
+        extend_select: args.extend_select.clone(),
+        ignore: args.ignore.clone(),
         unsafe_fixes: args.unsafe_fixes,
-        max_concurrency: args.max_concurrency.map(|n| n as usize),
-        gather_same_receiver: args.gather_same_receiver,
+        target_version: args.target_version.clone(),
+        max_concurrency: args.max_concurrency,
+        prefer: args.prefer.clone(),
         blocking_callables: args.blocking_callable.clone(),
-        ..Settings::default()
-    };
-    settings.target = match &args.target_version {
-        Some(version) => config::parse_target(version)?,
-        None => {
-            let first_path = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
-            config::target_from_pyproject(first_path).unwrap_or(config::DEFAULT_TARGET)
-        }
-    };
-    settings.select(&args.select, &args.extend_select, &args.ignore)?;
-    settings.set_prefer(&args.prefer)?;
-    Ok(settings)
+        gather_same_receiver: args.gather_same_receiver,
+    }
 }
 
 fn execute(
@@ -273,9 +270,10 @@ fn execute(
         Format::GithubReview => Detail::AloneAndFixed,
         _ => Detail::None,
     };
-    let settings = settings_from(&args)?;
+    let mut resolver = pyproject::Resolver::new(overrides_from(&args));
+    // Bad command-line values are errors even when no file is found.
+    resolver.command_line_settings(&args.paths[0])?;
     validate_excludes(&args.exclude)?;
-    let transforms = transforms::enabled(&settings);
     let jobs = args.jobs.unwrap_or(0);
     // Deeply nested code makes tree-sitter and Ruff's parser recurse: give workers room (16 MiB).
     // `num_threads(0)` means one per core. Building fails only when a global pool exists already,
@@ -287,13 +285,21 @@ fn execute(
         threads: jobs,
     };
     let (files, walk_errors) = walk::python_files(&args.paths, &options);
+    let mut files_with_settings: Vec<(PathBuf, Arc<Settings>)> = Vec::with_capacity(files.len());
+    for path in files {
+        if let pyproject::Resolved::Settings(settings) = resolver.resolve(&path)? {
+            files_with_settings.push((path, settings));
+        }
+    }
+    let files = files_with_settings;
 
     let progress = progress_bar(files.len(), args.quiet);
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let results: Vec<FileResult> = files
         .par_iter()
-        .map(|path| {
-            let result = process(path, mode, &settings, &transforms, color, detail);
+        .map(|(path, settings)| {
+            let transforms = transforms::enabled(settings);
+            let result = process(path, mode, settings, &transforms, color, detail);
             progress.inc(1);
             result
         })

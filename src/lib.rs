@@ -16,6 +16,7 @@ pub mod gitdiff;
 pub mod imports;
 pub mod prefilter;
 pub mod print;
+pub mod pyproject;
 pub mod semantic;
 pub mod source;
 pub mod suppress;
