@@ -261,6 +261,9 @@ fn execute(
     if args.paths.is_empty() {
         args.paths.push(PathBuf::from("."));
     }
+    if report.summary.is_some() && format != Format::Github {
+        anyhow::bail!("--summary goes with --format github");
+    }
     if format == Format::GithubReview && report.diff_base.is_none() {
         anyhow::bail!("--format github-review needs --diff-base REV (the pull request's base)");
     }

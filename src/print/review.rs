@@ -208,7 +208,7 @@ fn file_comments(file: &FileReport, file_diff: &FileDiff, tally: &mut Tally) -> 
         tally.plain += 1;
         comments.push(Comment {
             path: file.path.clone(),
-            lines: finding.line..=finding.line,
+            lines: anchor(finding, file_diff),
             body: format!(
                 "**{}**: {}\n\nThe fix also changes lines outside this pull request's diff, so it \
                  cannot be a suggestion; `asyncmod fix` makes this change:\n\n{fence}diff\n{whole}{fence}\n",
@@ -223,7 +223,7 @@ fn file_comments(file: &FileReport, file_diff: &FileDiff, tally: &mut Tally) -> 
         tally.plain += 1;
         comments.push(Comment {
             path: file.path.clone(),
-            lines: finding.line..=finding.line,
+            lines: anchor(finding, file_diff),
             body: format!(
                 "**{}**: {}\n\n{}\n",
                 finding.transform,
@@ -235,11 +235,23 @@ fn file_comments(file: &FileReport, file_diff: &FileDiff, tally: &mut Tally) -> 
     comments
 }
 
-/// Whether a change only deletes whole lines (its replacement keeps nothing new).
+/// The line a plain comment on `finding` sits on: its first line when that is inside a hunk, else
+/// its first changed line (a finding of several lines may start far above the change).
+fn anchor(finding: &Reported, file_diff: &FileDiff) -> RangeInclusive<usize> {
+    let line = if file_diff.hunk_holding(&(finding.line..=finding.line)).is_some() {
+        finding.line
+    } else {
+        file_diff.changed.range(finding.line..=finding.end_line).next().copied().unwrap_or(finding.line)
+    };
+    line..=line
+}
+
+/// Whether a change only deletes text (whole lines, or names from an import line): what is left
+/// is the old text with pieces taken out.
 fn is_deletion(source: &str, change: &LineChange) -> bool {
     let old: String = source.split_inclusive('\n').skip(change.old.start).take(change.old.len()).collect();
-    // An insertion that took in a neighbouring line keeps that line: compare what is new.
-    change.new_text.is_empty() || old.contains(&change.new_text) && change.new_text.len() < old.len()
+    let mut remaining = old.chars();
+    change.new_text.len() < old.len() && change.new_text.chars().all(|c| remaining.any(|o| o == c))
 }
 
 /// A ```` ```suggestion ```` block; the fence outgrows any backtick run in the code.
@@ -303,4 +315,27 @@ fn review_body(tally: &Tally, overflow: &[Comment]) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fences_outgrow_backticks_in_the_code() {
+        assert_eq!(fence_for("x = 1\n"), "```");
+        assert_eq!(fence_for("doc = '''```python'''\n"), "````");
+        assert_eq!(suggestion_block("a\r\nb"), "```suggestion\na\nb\n```\n");
+        assert_eq!(suggestion_block(""), "```suggestion\n```\n");
+    }
+
+    #[test]
+    fn deletions_are_told_from_additions() {
+        let source = "import asyncio, time\nimport os\nx = 1\n";
+        let change = |old: Range<usize>, new: &str| LineChange { old, new_text: new.to_string() };
+        assert!(is_deletion(source, &change(1..2, "")));
+        assert!(is_deletion(source, &change(0..1, "import asyncio\n")));
+        assert!(!is_deletion(source, &change(0..1, "import asyncio, time\nimport trio\n")));
+        assert!(!is_deletion(source, &change(2..3, "x = 2\n")));
+    }
 }
