@@ -70,6 +70,11 @@ impl RepoDiff {
                 "--no-ext-diff",
                 "--find-renames",
                 "--unified=3",
+                // GitHub's defaults, whatever the local git configuration says.
+                "--diff-algorithm=myers",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+                "--no-relative",
                 &merge_base,
                 "--",
             ],

@@ -83,6 +83,8 @@ fn github_format_without_findings_prints_nothing_and_says_so_in_the_summary() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stdout(&output), "");
     assert_eq!(std::fs::read_to_string(dir.path().join("s.md")).unwrap(), "## asyncmod\n\nNo findings.\n");
+    let output = asyncmod(&["check", "--summary", "s.md", "fixed.py"], dir.path());
+    assert_eq!(output.status.code(), Some(2), "--summary needs --format github");
     let output = asyncmod(&["check", "--format", "github", "blocking.py"], dir.path());
     assert!(
         stdout(&output).starts_with("::error file=blocking.py,line=5,endLine=5,col=5,"),

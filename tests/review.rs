@@ -271,3 +271,14 @@ fn changed_only_outside_a_repository_is_an_error_and_inside_one_reports_the_chan
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).starts_with("./poll.py:5:5: time-sleep "), "{}", stdout(&output));
 }
+
+#[test]
+fn the_local_git_configuration_does_not_change_the_hunks() {
+    let dir = repository(&[("app/service.py", SERVICE_BASE)], &[("app/service.py", SERVICE_PR)]);
+    let before = review(dir.path(), &[]);
+    git(dir.path(), &["config", "diff.mnemonicPrefix", "true"]);
+    git(dir.path(), &["config", "diff.algorithm", "histogram"]);
+    let after = review(dir.path(), &[]);
+    assert_eq!(before, after);
+    assert_eq!(after["comments"].as_array().unwrap().len(), 1, "{after:#}");
+}
