@@ -298,7 +298,7 @@ fn execute(
 
     let progress = progress_bar(files.len(), args.quiet);
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let results: Vec<FileResult> = files
+    let mut results: Vec<FileResult> = files
         .par_iter()
         .map(|(path, settings)| {
             let transforms = transforms::enabled(settings);
@@ -308,7 +308,6 @@ fn execute(
         })
         .collect();
     progress.finish_and_clear();
-    let mut results = results;
     // The review needs every finding, to know which fixes the pull request did not ask for.
     let unfiltered: Vec<(Vec<Reported>, Vec<Option<String>>)> = match format {
         Format::GithubReview => results.iter().map(|r| (r.findings.clone(), r.alone.clone())).collect(),
@@ -351,7 +350,9 @@ fn execute(
                     writeln!(out, "{}", serde_json::to_string_pretty(&print::sarif::document(&reports))?)?
                 }
                 _ => {
-                    let Some(repo_diff) = &repo_diff else { unreachable!("checked above") };
+                    let Some(repo_diff) = &repo_diff else {
+                        anyhow::bail!("--format github-review needs --diff-base REV");
+                    };
                     let with_diffs: Vec<(print::FileReport, Option<&FileDiff>)> = reports
                         .into_iter()
                         .zip(results.iter().zip(&unfiltered))
@@ -382,7 +383,6 @@ fn execute(
     }
     out.flush()?;
     drop(out);
-
     for error in &errors {
         eprintln!("error: {error}");
     }
