@@ -68,6 +68,8 @@ pub struct ProjectConfig {
     /// The `pyproject.toml` it came from; `None` for the defaults.
     pub source: Option<PathBuf>,
     pub settings: Arc<Settings>,
+    /// The folder globs are relative to.
+    base: PathBuf,
     exclude: Option<Gitignore>,
     per_file: Vec<(Gitignore, Arc<Settings>)>,
 }
@@ -89,8 +91,8 @@ impl Resolver {
         Resolver { overrides, by_dir: HashMap::new() }
     }
 
-    /// The settings without any `pyproject.toml` (and with the `requires-python` found from
-    /// `start`), checking the command line's own values.
+    /// The settings for the folder of `start`: checks the command line's values and the
+    /// configuration there before any file is read.
     pub fn command_line_settings(&mut self, start: &Path) -> anyhow::Result<Arc<Settings>> {
         let dir = folder_of(start);
         Ok(self.project_for_dir(&dir)?.settings.clone())
@@ -100,6 +102,11 @@ impl Resolver {
         let dir = folder_of(file);
         let project = self.project_for_dir(&dir)?;
         let absolute = absolute(file);
+        // The matchers assert that paths lie under their folder; a file found from a folder
+        // below the pyproject always does, but a path that does not is simply not matched.
+        if !absolute.starts_with(&project.base) {
+            return Ok(Resolved::Settings(project.settings.clone()));
+        }
         if let Some(exclude) = &project.exclude
             && exclude.matched_path_or_any_parents(&absolute, false).is_ignore()
         {
@@ -217,6 +224,7 @@ impl Resolver {
         Ok(ProjectConfig {
             source: path.map(Path::to_path_buf),
             settings: Arc::new(settings),
+            base,
             exclude,
             per_file,
         })
