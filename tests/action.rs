@@ -273,3 +273,88 @@ fn the_check_step_annotates_summarises_and_posts_the_review() {
         "{review:#}"
     );
 }
+
+/// The fix step in `commit` and `pull-request` modes, pushing to a local bare repository as
+/// `origin`, with a fake `gh`.
+#[test]
+fn the_fix_step_pushes_the_fixes() {
+    let Some(tool) = check_jsonschema() else { return };
+    let steps = action_steps(&tool);
+    let fix = step(&steps, "Fix");
+    for mode in ["commit", "pull-request"] {
+        let work = tempfile::tempdir().unwrap();
+        let origin = work.path().join("origin.git");
+        let clone = work.path().join("clone");
+        let git = |dir: &Path, args: &[&str]| {
+            let output = Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=t",
+                    "-c",
+                    "user.email=t@example.invalid",
+                    "-c",
+                    "commit.gpgsign=false",
+                ])
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+            String::from_utf8_lossy(&output.stdout).trim().to_string()
+        };
+        git(work.path(), &["init", "-q", "--bare", "-b", "main", "origin.git"]);
+        git(work.path(), &["clone", "-q", origin.to_str().unwrap(), "clone"]);
+        std::fs::write(clone.join("poll.py"), BLOCKING).unwrap();
+        git(&clone, &["add", "-A"]);
+        git(&clone, &["commit", "-q", "-m", "blocking"]);
+        git(&clone, &["push", "-q", "origin", "HEAD:refs/heads/feature"]);
+        git(&clone, &["push", "-q", "origin", "HEAD:refs/heads/main"]);
+
+        let fake_bin = work.path().join("bin");
+        std::fs::create_dir(&fake_bin).unwrap();
+        let record = work.path().join("gh-args");
+        std::fs::write(fake_bin.join("gh"), format!("#!/bin/bash\necho \"$@\" > '{}'\n", record.display()))
+            .unwrap();
+        Command::new("chmod").arg("+x").arg(fake_bin.join("gh")).status().unwrap();
+        let binary = Path::new(env!("CARGO_BIN_EXE_asyncmod")).parent().unwrap();
+        let path = format!(
+            "{}:{}:{}",
+            fake_bin.display(),
+            binary.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let env = [
+            ("PATH", path.as_str()),
+            ("MODE", mode),
+            ("PATHS", "."),
+            ("SELECT", ""),
+            ("UNSAFE", "false"),
+            ("HEAD_REF", "feature"),
+            ("IS_PR", "false"),
+            ("BASE_SHA", ""),
+            ("FINDINGS", "true"),
+            ("GH_TOKEN", "t"),
+            ("TOKEN", "t"),
+            ("GITHUB_REF_NAME", "main"),
+            ("GITHUB_RUN_ID", "42"),
+            ("GITHUB_SERVER_URL", "https://github.example"),
+        ];
+        let (code, stdout, outputs) = run_step(fix, &env, &clone, work.path());
+        assert_eq!(code, 0, "{mode}: {stdout}");
+        assert_eq!(outputs, "changed=true\nremaining=false\n", "{mode}");
+        let branch = if mode == "commit" { "feature" } else { "asyncmod/fixes-42" };
+        let pushed = git(&origin, &["show", &format!("{branch}:poll.py")]);
+        assert_eq!(format!("{pushed}\n"), FIXED, "{mode}");
+        assert_eq!(git(&origin, &["log", "-1", "--format=%s", branch]), "asyncmod fix");
+        if mode == "pull-request" {
+            let args = std::fs::read_to_string(&record).unwrap();
+            assert!(args.starts_with("pr create --head asyncmod/fixes-42 --base main "), "{args}");
+        } else {
+            assert!(!record.exists(), "commit mode opens no pull request");
+        }
+    }
+}
+
+/// A coroutine blocking on `time.sleep`, and what `fix` makes of it (as in tests/common).
+const BLOCKING: &str = "import asyncio, time\n\n\nasync def poll():\n    time.sleep(1)\n";
+const FIXED: &str = "import asyncio\n\n\nasync def poll():\n    await asyncio.sleep(1)\n";
