@@ -268,6 +268,9 @@ fn execute(
         anyhow::bail!("--format github-review needs --diff-base REV (the pull request's base)");
     }
     let repo_diff = report.diff_base.as_deref().map(RepoDiff::against).transpose()?;
+    if let Some(warning) = repo_diff.as_ref().and_then(|d| d.warning.as_ref()) {
+        eprintln!("warning: {warning}");
+    }
     let detail = match format {
         Format::Sarif => Detail::Alone,
         Format::GithubReview => Detail::AloneAndFixed,

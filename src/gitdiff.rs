@@ -38,6 +38,9 @@ pub struct RepoDiff {
     pub head: String,
     /// By path relative to `root`, with `/` separators.
     pub files: BTreeMap<String, FileDiff>,
+    /// Set when the base and `HEAD` share no history here (a shallow clone): the diff is then
+    /// against the base itself and may hold the base branch's own later changes.
+    pub warning: Option<String>,
 }
 
 impl RepoDiff {
@@ -57,9 +60,16 @@ impl RepoDiff {
                 )
             })?;
         let base_commit = base_commit.trim();
-        let merge_base = git(&root, &["merge-base", base_commit, &head])
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|_| base_commit.to_string());
+        let (merge_base, warning) = match git(&root, &["merge-base", base_commit, &head]) {
+            Ok(found) => (found.trim().to_string(), None),
+            Err(_) => (
+                base_commit.to_string(),
+                Some(format!(
+                    "--diff-base {base}: no common history with HEAD (a shallow clone? fetch-depth: 0); \
+                     comparing with {base} itself"
+                )),
+            ),
+        };
         let text = git(
             &root,
             &[
@@ -79,7 +89,7 @@ impl RepoDiff {
                 "--",
             ],
         )?;
-        Ok(RepoDiff { root, head, files: parse_unified(&text) })
+        Ok(RepoDiff { root, head, files: parse_unified(&text), warning })
     }
 
     /// The changes to `path` (a path as the walker found it), if the branch touched it.

@@ -282,3 +282,23 @@ fn the_local_git_configuration_does_not_change_the_hunks() {
     assert_eq!(before, after);
     assert_eq!(after["comments"].as_array().unwrap().len(), 1, "{after:#}");
 }
+
+#[test]
+fn unrelated_histories_are_compared_directly_with_a_warning() {
+    let dir = repository(
+        &[("m.py", "x = 1\n")],
+        &[("m.py", "import asyncio\n\n\nasync def f():\n    asyncio.get_event_loop()\n")],
+    );
+    // An orphan branch shares no commit with `pr`, as a shallow clone's base would not.
+    git(dir.path(), &["checkout", "-q", "--orphan", "lonely"]);
+    git(dir.path(), &["commit", "-q", "-m", "lonely"]);
+    git(dir.path(), &["checkout", "-q", "pr"]);
+    let output = asyncmod(&["check", "--changed-only", "--diff-base", "lonely", "."], dir.path());
+    // It holds the same files as `pr` (an orphan keeps the index), so nothing changed.
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("warning: --diff-base lonely: no common history"),
+        "{}",
+        stderr(&output)
+    );
+}
