@@ -251,6 +251,14 @@ pub fn fix(
     Ok(FixOutcome { fixed, applied, remaining })
 }
 
+/// The file as it would be after applying only `finding`'s fix, with the imports, helpers and
+/// clean-up it brings: what the machine formats offer as that finding's fix.
+pub fn apply_alone(path: &Path, source: &str, finding: &Finding) -> Result<String, String> {
+    let style = Style::detect_in(source, parse(source).root_node());
+    let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
+    apply(source, &[finding], &style, is_package_init)
+}
+
 /// Greedily picks fixes in source order whose edits overlap no fix picked before.
 fn non_overlapping<'f>(candidates: &[&'f Finding]) -> Vec<&'f Finding> {
     let mut taken: Vec<std::ops::Range<usize>> = Vec::new();
