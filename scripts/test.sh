@@ -9,6 +9,12 @@ echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
+echo "==> test venv (.venv-test: aiohttp, requests, httpx for tests/e2e_http.rs)"
+if [[ ! -x .venv-test/bin/python ]]; then
+  python3 -m venv .venv-test
+fi
+.venv-test/bin/python -m pip install --quiet --disable-pip-version-check -r tests/e2e_http/requirements.txt
+export ASYNCMOD_TEST_PYTHON="$PWD/.venv-test/bin/python"
 echo "==> cargo test"
 cargo test --locked
 echo "==> real-code self-check"
