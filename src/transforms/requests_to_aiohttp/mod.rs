@@ -303,11 +303,18 @@ fn check_function<'t>(
                 }
             }
             Err(group_reason) => {
+                // Members that could move alone stay with the one that cannot.
+                let blocker = list.iter().find(|i| !matches!(plans[*i], Plan::Aiohttp(_))).map(|i| {
+                    format!(
+                        "it shares a response variable, session or `try` with the call on line {}, which stays",
+                        sites[*i].call.start_position().row + 1
+                    )
+                });
                 for &index in &list {
                     let reason = match &plans[&index] {
                         Plan::Report(reason) => Err(reason.clone()),
                         Plan::Thread(reason) => Ok(reason.clone()),
-                        Plan::Aiohttp(_) => Ok(group_reason.clone()),
+                        Plan::Aiohttp(_) => Ok(group_reason.clone().or_else(|| blocker.clone())),
                     };
                     findings.push(thread_finding(file, &sites[index], reason, asyncio.as_ref()));
                 }
