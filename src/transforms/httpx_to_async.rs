@@ -171,6 +171,9 @@ fn client_block(file: &FileContext, call: Node, httpx: &str) -> Result<Vec<Edit>
     let item = pattern.parent().filter(|p| p.kind() == "with_item").ok_or(OUTSIDE)?;
     let clause = item.parent().filter(|p| p.kind() == "with_clause").ok_or(OUTSIDE)?;
     let with = clause.parent().filter(|p| p.kind() == "with_statement").ok_or(OUTSIDE)?;
+    if with.child(0).is_some_and(|first| first.kind() == "async") {
+        return Err("`async with` over a sync client fails at run time; use `httpx.AsyncClient`".into());
+    }
     if clause.named_child_count() != 1 {
         return Err("the `with` statement opens other context managers too; split it first".into());
     }

@@ -151,6 +151,7 @@ fn session_block<'t>(call: Node<'t>, function: Node<'t>) -> Result<(Node<'t>, No
     let with = clause.parent().filter(|w| w.kind() == "with_statement").ok_or(OUTSIDE)?;
     let target = pattern.child_by_field_name("alias").and_then(|a| a.named_child(0)).ok_or(OUTSIDE)?;
     if target.kind() != "identifier"
+        || with.child(0).is_some_and(|first| first.kind() == "async")
         || clause.named_child_count() != 1
         || enclosing_function(with) != Some(function)
     {
