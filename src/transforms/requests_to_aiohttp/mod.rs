@@ -397,8 +397,22 @@ fn rewrite<'t>(file: &FileContext<'_, 't>, site: &Site<'t>, aiohttp: &str) -> Re
     if statement.kind() == "expression_statement" && statement.named_child(0) == Some(site.call) {
         return Ok(Rewrite { statement, indent, var, target: None, hoisted: None, argument_edits });
     }
-    // The result used at once: the block goes before the statement, which must not run other
-    // code before the call (it would now run after it).
+    // The result used at once: the block goes before the statement, so the call must run exactly
+    // once, unconditionally, in the statement's own scope, and no other code may run before it
+    // (it would now run after it).
+    let between = std::iter::successors(site.call.parent(), |n| n.parent()).take_while(|n| *n != statement);
+    for ancestor in between {
+        let why = match ancestor.kind() {
+            "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression" => "the call is inside a comprehension",
+            "conditional_expression" | "boolean_operator" => "the call runs only under a condition",
+            "lambda" => "the call is inside a lambda",
+            _ => continue,
+        };
+        return Err(why.to_string().into());
+    }
     let earlier = syntax::find_first(statement, |n| {
         matches!(n.kind(), "call" | "await")
             && n.start_byte() < site.call.start_byte()
