@@ -47,6 +47,19 @@ struct Site<'t> {
     function: Node<'t>,
     /// The `with requests.Session() as s:` block whose session it goes through.
     session: Option<usize>,
+    /// Why the call can only go to a thread, decided before planning (a session whose lifetime
+    /// cannot be followed).
+    forced: Option<String>,
+}
+
+/// A `requests.Session()` kept in a variable or on `self` rather than opened in a `with` block
+/// of the coroutine: its requests can go to a thread, never to aiohttp.
+struct KeptSession<'t> {
+    /// How the code names it: `s` or `self.session`.
+    receiver: &'t str,
+    /// Where that name means this session: a function, a class (for `self.`) or the module.
+    scope: Node<'t>,
+    reason: String,
 }
 
 /// A `with requests.Session() as s:` block in a coroutine.
@@ -86,7 +99,7 @@ impl Transform for RequestsToAiohttp {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
-        let (sites, sessions) = collect(file, findings);
+        let (sites, sessions) = collect(file);
         let mut by_function: Vec<(Node, Vec<usize>)> = Vec::new();
         for (index, site) in sites.iter().enumerate() {
             match by_function.iter_mut().find(|(f, _)| *f == site.function) {
@@ -102,12 +115,10 @@ impl Transform for RequestsToAiohttp {
 }
 
 /// The requests calls in coroutines, and the session blocks they may go through.
-fn collect<'t>(
-    file: &FileContext<'_, 't>,
-    findings: &mut Vec<Finding>,
-) -> (Vec<Site<'t>>, Vec<SessionBlock<'t>>) {
+fn collect<'t>(file: &FileContext<'_, 't>) -> (Vec<Site<'t>>, Vec<SessionBlock<'t>>) {
     let mut sites = Vec::new();
     let mut sessions = Vec::new();
+    let mut kept = Vec::new();
     for &call in file.calls {
         let Some(callee) = call.child_by_field_name("function") else { continue };
         let Some(name) = file.model.qualified_name(callee) else { continue };
@@ -117,47 +128,118 @@ fn collect<'t>(
         let Some(function) = enclosing_function(call) else { continue };
         let method = name.strip_prefix("requests.api.").or_else(|| name.strip_prefix("requests."));
         if let Some(method) = method.and_then(|m| METHODS.iter().find(|known| **known == m)) {
-            sites.push(Site { call, callee, method, function, session: None });
+            sites.push(Site { call, callee, method, function, session: None, forced: None });
         } else if SESSIONS.contains(&name.as_str()) {
             match session_block(call, function) {
-                Ok((block, target)) => {
+                Some((block, target)) => {
                     let index = sessions.len();
                     let refusal = session_sites(file, block, call, target, function, index, &mut sites).err();
                     sessions.push(SessionBlock { with: block, constructor: call, refusal });
                 }
-                Err(reason) => findings.push(
-                    file.finding(
-                        ID,
-                        call,
-                        format!("`{}` in a coroutine: its requests block the event loop", file.text(callee)),
-                    )
-                    .report_only(reason),
-                ),
+                None => kept.extend(kept_session(file, call)),
             }
         }
+    }
+    // Sessions built in sync code (`__init__`, module level) too.
+    for &call in file.calls {
+        let is_session = call
+            .child_by_field_name("function")
+            .and_then(|f| file.model.qualified_name(f))
+            .is_some_and(|name| SESSIONS.contains(&name.as_str()));
+        if is_session && file.model.context(call) == Context::Sync {
+            kept.extend(kept_session(file, call));
+        }
+    }
+    if !kept.is_empty() {
+        kept_session_sites(file, &kept, &mut sites);
     }
     sites.sort_by_key(|s| s.call.start_byte());
     (sites, sessions)
 }
 
 /// `with requests.Session() as s:`: the `with` statement and `s`.
-fn session_block<'t>(call: Node<'t>, function: Node<'t>) -> Result<(Node<'t>, Node<'t>), String> {
-    const OUTSIDE: &str = "a session outside a `with requests.Session() as name:` block in this coroutine \
-                           (kept on an object or returned): its lifetime cannot be followed; use an \
-                           `aiohttp.ClientSession` by hand";
-    let pattern = call.parent().filter(|p| p.kind() == "as_pattern").ok_or(OUTSIDE)?;
-    let clause =
-        pattern.parent().and_then(|i| i.parent()).filter(|c| c.kind() == "with_clause").ok_or(OUTSIDE)?;
-    let with = clause.parent().filter(|w| w.kind() == "with_statement").ok_or(OUTSIDE)?;
-    let target = pattern.child_by_field_name("alias").and_then(|a| a.named_child(0)).ok_or(OUTSIDE)?;
-    if target.kind() != "identifier"
-        || with.child(0).is_some_and(|first| first.kind() == "async")
-        || clause.named_child_count() != 1
-        || enclosing_function(with) != Some(function)
-    {
-        return Err(OUTSIDE.into());
+fn session_block<'t>(call: Node<'t>, function: Node<'t>) -> Option<(Node<'t>, Node<'t>)> {
+    let pattern = call.parent().filter(|p| p.kind() == "as_pattern")?;
+    let clause = pattern.parent().and_then(|i| i.parent()).filter(|c| c.kind() == "with_clause")?;
+    let with = clause.parent().filter(|w| w.kind() == "with_statement")?;
+    let target = pattern.child_by_field_name("alias").and_then(|a| a.named_child(0))?;
+    let plain = target.kind() == "identifier"
+        && with.child(0).is_some_and(|first| first.kind() != "async")
+        && clause.named_child_count() == 1
+        && enclosing_function(with) == Some(function);
+    plain.then_some((with, target))
+}
+
+/// The session `call` builds, when it is kept in a variable or on `self`.
+fn kept_session<'t>(file: &FileContext<'_, 't>, call: Node<'t>) -> Option<KeptSession<'t>> {
+    let target = match call.parent()? {
+        parent if parent.kind() == "assignment" && parent.child_by_field_name("right") == Some(call) => {
+            parent.child_by_field_name("left")?
+        }
+        // `with requests.Session() as s, open(p) as f:` and other shapes a block rewrite skips.
+        parent if parent.kind() == "as_pattern" => parent.child_by_field_name("alias")?.named_child(0)?,
+        _ => return None,
+    };
+    let receiver = file.text(target);
+    let scope_of = |kinds: &[&str]| {
+        std::iter::successors(call.parent(), |n| n.parent()).find(|n| kinds.contains(&n.kind()))
+    };
+    let on_self = target.kind() == "attribute"
+        && target.child_by_field_name("object").is_some_and(|o| file.text(o) == "self");
+    let (scope, reason) = if on_self {
+        let class = scope_of(&["class_definition"])?;
+        (
+            class,
+            format!(
+                "the session `{receiver}` is kept on the object across methods; its lifetime cannot be followed"
+            ),
+        )
+    } else if target.kind() == "identifier" {
+        let scope = scope_of(&["function_definition", "module"])?;
+        let reason = if scope.kind() == "module" {
+            format!("the session `{receiver}` is shared by the whole module; its lifetime cannot be followed")
+        } else {
+            format!(
+                "the session `{receiver}` is not opened alone in a `with` block; its lifetime cannot be followed"
+            )
+        };
+        (scope, reason)
+    } else {
+        return None;
+    };
+    Some(KeptSession { receiver, scope, reason })
+}
+
+/// Adds the requests made in coroutines through kept sessions, bound for a thread.
+fn kept_session_sites<'t>(file: &FileContext<'_, 't>, kept: &[KeptSession<'t>], sites: &mut Vec<Site<'t>>) {
+    for &call in file.calls {
+        let Some(callee) = call.child_by_field_name("function").filter(|f| f.kind() == "attribute") else {
+            continue;
+        };
+        let method = callee.child_by_field_name("attribute").map_or("", |a| file.text(a));
+        let Some(method) = METHODS.iter().find(|m| **m == method) else { continue };
+        let Some(receiver) = callee.child_by_field_name("object") else { continue };
+        if file.model.context(call) == Context::Sync {
+            continue;
+        }
+        let Some(function) = enclosing_function(call) else { continue };
+        let session = kept.iter().find(|k| {
+            k.receiver == file.text(receiver)
+                && match k.scope.kind() {
+                    "class_definition" => {
+                        std::iter::successors(function.parent(), |n| n.parent())
+                            .find(|n| n.kind() == "class_definition")
+                            == Some(k.scope)
+                    }
+                    "module" => file.model.resolves_to_module_scope(k.receiver, receiver),
+                    _ => function == k.scope,
+                }
+        });
+        if let Some(session) = session {
+            let forced = Some(session.reason.clone());
+            sites.push(Site { call, callee, method, function, session: None, forced });
+        }
     }
-    Ok((with, target))
 }
 
 /// Adds the requests made through the session `target` of `block`; says why the block cannot
@@ -196,7 +278,7 @@ fn session_sites<'t>(
         match (method.and_then(|m| METHODS.iter().find(|k| **k == m)), call) {
             (Some(method), Some(call)) if inside && enclosing_function(call) == Some(function) => {
                 let callee = call.child_by_field_name("function").unwrap_or(call);
-                sites.push(Site { call, callee, method, function, session: Some(index) });
+                sites.push(Site { call, callee, method, function, session: Some(index), forced: None });
             }
             _ => {
                 refusal.get_or_insert_with(|| {
@@ -362,6 +444,9 @@ fn plan<'t>(
     }
     if file.settings.prefer.contains("to-thread") {
         return Plan::Thread(None);
+    }
+    if let Some(reason) = &site.forced {
+        return Plan::Thread(Some(reason.clone()));
     }
     let Some(aiohttp) = aiohttp else {
         return Plan::Thread(Some("the name `aiohttp` is bound to something else here".into()));
