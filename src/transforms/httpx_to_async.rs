@@ -10,7 +10,7 @@ use crate::semantic::Context;
 use crate::syntax;
 use crate::transforms::statements::{
     arguments, awaited, enclosing_function, enclosing_statement, fresh_name, indent_continuation, keyword,
-    own_lines, render,
+    own_lines, references, render,
 };
 use crate::transforms::{FileContext, Transform};
 
@@ -232,17 +232,4 @@ fn client_block(file: &FileContext, call: Node, httpx: &str) -> Result<Vec<Edit>
         }
     }
     Ok(edits)
-}
-
-/// Every identifier in `function` that names the variable `name` (not attribute names or keyword
-/// argument names).
-pub(crate) fn references<'t>(file: &FileContext<'_, 't>, function: Node<'t>, name: &str) -> Vec<Node<'t>> {
-    syntax::descendants(function, |n| {
-        n.kind() == "identifier"
-            && file.text(n) == name
-            && !n.parent().is_some_and(|p| {
-                (p.kind() == "attribute" && p.child_by_field_name("attribute") == Some(n))
-                    || (p.kind() == "keyword_argument" && p.child_by_field_name("name") == Some(n))
-            })
-    })
 }

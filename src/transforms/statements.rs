@@ -120,3 +120,16 @@ pub(crate) fn keyword<'t>(file: &FileContext<'_, 't>, argument: Node<'t>) -> Opt
     }
     Some((file.text(argument.child_by_field_name("name")?), argument.child_by_field_name("value")?))
 }
+
+/// Every identifier in `function` that names the variable `name` (not attribute names or keyword
+/// argument names).
+pub(crate) fn references<'t>(file: &FileContext<'_, 't>, function: Node<'t>, name: &str) -> Vec<Node<'t>> {
+    syntax::descendants(function, |n| {
+        n.kind() == "identifier"
+            && file.text(n) == name
+            && !n.parent().is_some_and(|p| {
+                (p.kind() == "attribute" && p.child_by_field_name("attribute") == Some(n))
+                    || (p.kind() == "keyword_argument" && p.child_by_field_name("name") == Some(n))
+            })
+    })
+}
