@@ -35,7 +35,11 @@ pub(super) fn map_arguments(
 ) -> Result<Vec<Edit>, Refusal> {
     let mut edits = Vec::new();
     let all = arguments(call);
-    if all.iter().any(|a| file.text(*a) == "stream=True") {
+    // Streaming decides before anything else: it is the one case without a thread fallback.
+    let streamed = all
+        .iter()
+        .any(|a| keyword(file, *a).is_some_and(|(name, v)| name == "stream" && v.kind() != "false"));
+    if streamed {
         return Err(Refusal::Streamed);
     }
     for (index, argument) in all.iter().enumerate() {
@@ -65,6 +69,9 @@ pub(super) fn map_arguments(
                 }
                 _ => return Err("`auth=` that is not a `(user, password)` tuple".to_string().into()),
             },
+            "stream" if value.kind() == "false" => {
+                return Err("`stream=False` (aiohttp has no such keyword; drop it first)".to_string().into());
+            }
             "stream" => return Err(Refusal::Streamed),
             "files" => {
                 return Err("`files=` uploads (multipart bodies are built differently)".to_string().into());
