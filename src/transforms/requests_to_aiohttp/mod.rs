@@ -304,7 +304,9 @@ fn plan<'t>(
     match rewrite(file, site, &aiohttp.name) {
         Ok(rewrite) => Plan::Aiohttp(rewrite),
         Err(Refusal::Streamed) => Plan::Report(
-            "`stream=True`: the body is read piecemeal; move the streaming code to aiohttp by hand".into(),
+            "a streamed response (`stream=`): its body is read piecemeal; move the streaming code to aiohttp \
+             by hand"
+                .into(),
         ),
         Err(Refusal::Other(reason)) => Plan::Thread(Some(reason)),
     }
@@ -514,15 +516,13 @@ fn thread_finding(
     asyncio: Option<&ModuleRef>,
 ) -> Finding {
     let callee = file.text(site.callee);
-    let because = match &reason {
-        Ok(Some(reason)) => format!(" (not aiohttp: {reason})"),
-        _ => String::new(),
+    let advice = match &reason {
+        Ok(Some(reason)) => format!("; run it in a thread (not aiohttp: {reason})"),
+        Ok(None) => "; run it in a thread".to_string(),
+        Err(_) => String::new(),
     };
-    let finding = file.finding(
-        ID,
-        site.call,
-        format!("`{callee}` blocks the event loop in a coroutine; run it in a thread{because}"),
-    );
+    let finding =
+        file.finding(ID, site.call, format!("`{callee}` blocks the event loop in a coroutine{advice}"));
     if let Err(reason) = reason {
         return finding.report_only(reason);
     }
