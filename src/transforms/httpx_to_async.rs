@@ -8,6 +8,7 @@ use tree_sitter::Node;
 use crate::finding::{Edit, Finding, Fix, Safety};
 use crate::semantic::Context;
 use crate::syntax;
+use crate::transforms::kept_objects::{self, calls_through};
 use crate::transforms::statements::{
     arguments, awaited, enclosing_function, enclosing_statement, fresh_name, indent_continuation, keyword,
     own_lines, references, render,
@@ -37,6 +38,9 @@ const REQUEST_KEYWORDS: &[&str] = &[
 ];
 /// Keywords of `httpx.get(...)` that configure the client instead.
 const CLIENT_KEYWORDS: &[&str] = &["verify", "cert", "proxy", "proxies", "trust_env", "mounts"];
+/// The blocking methods of a client.
+const CLIENT_REQUESTS: &[&str] =
+    &["get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"];
 /// Attributes of a client that are plain data, the same on `AsyncClient`.
 const CLIENT_DATA: &[&str] = &["headers", "cookies", "base_url", "timeout", "auth", "params", "is_closed"];
 
@@ -50,12 +54,18 @@ impl Transform for HttpxToAsync {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        let mut kept = Vec::new();
         for &call in file.calls {
             let Some(function) = call.child_by_field_name("function") else { continue };
             let Some(name) = file.model.qualified_name(function) else { continue };
             let Some(member) = name.strip_prefix("httpx.") else { continue };
             let is_method = METHODS.contains(&member);
             if !is_method && member != "Client" {
+                continue;
+            }
+            // A client kept in a variable or on `self`: its requests are reported below.
+            if !is_method && call.parent().is_none_or(|p| p.kind() != "as_pattern") {
+                kept.extend(kept_objects::kept(file, call, "client"));
                 continue;
             }
             let why_not_await = match file.model.context(call) {
@@ -106,6 +116,14 @@ impl Transform for HttpxToAsync {
                 })),
                 Err(reason) => findings.push(finding.report_only(reason)),
             }
+        }
+        for through in calls_through(file, &kept, CLIENT_REQUESTS) {
+            let message = format!(
+                "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and await it",
+                file.text(through.callee)
+            );
+            let reason = format!("{}; use an `httpx.AsyncClient` by hand", through.kept.reason);
+            findings.push(file.finding(ID, through.call, message).report_only(reason));
         }
     }
 }

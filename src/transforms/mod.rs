@@ -18,6 +18,7 @@ mod dangling_task;
 mod event_loop_api;
 mod executor_to_thread;
 mod httpx_to_async;
+mod kept_objects;
 mod missing_await;
 mod requests_to_aiohttp;
 mod statements;

@@ -28,10 +28,11 @@ use crate::transforms::statements::{
 };
 use crate::transforms::{FileContext, Transform};
 
+use crate::transforms::kept_objects::{self, KeptCall, calls_through};
 use exceptions::{Modules, enclosing_tries, map_handlers};
 use keywords::{Refusal, map_arguments};
 use response_uses::map_use;
-use sessions::{SessionBlock, kept_session, kept_session_sites, session_block, session_sites};
+use sessions::{SessionBlock, session_block, session_sites};
 
 pub struct RequestsToAiohttp;
 
@@ -119,7 +120,7 @@ fn collect<'t>(file: &FileContext<'_, 't>) -> (Vec<Site<'t>>, Vec<SessionBlock<'
                     let refusal = session_sites(file, block, call, target, function, index, &mut sites).err();
                     sessions.push(SessionBlock { with: block, constructor: call, refusal });
                 }
-                None => kept.extend(kept_session(file, call)),
+                None => kept.extend(kept_objects::kept(file, call, "session")),
             }
         }
     }
@@ -130,11 +131,13 @@ fn collect<'t>(file: &FileContext<'_, 't>) -> (Vec<Site<'t>>, Vec<SessionBlock<'
             .and_then(|f| file.model.qualified_name(f))
             .is_some_and(|name| SESSIONS.contains(&name.as_str()));
         if is_session && file.model.context(call) == Context::Sync {
-            kept.extend(kept_session(file, call));
+            kept.extend(kept_objects::kept(file, call, "session"));
         }
     }
-    if !kept.is_empty() {
-        kept_session_sites(file, &kept, &mut sites);
+    for through in calls_through(file, &kept, METHODS) {
+        let KeptCall { call, callee, method, function, kept } = through;
+        let forced = Some(kept.reason.clone());
+        sites.push(Site { call, callee, method, function, session: None, forced });
     }
     sites.sort_by_key(|s| s.call.start_byte());
     (sites, sessions)
