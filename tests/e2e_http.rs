@@ -3,7 +3,8 @@
 //! written the way real code is (a JSON API, a text endpoint, status checks, POST with json, a
 //! session in a loop, httpx functions and a client block), each gathering its coroutines. Each
 //! program runs before and after `asyncmod fix --unsafe-fixes`: same output, and faster, because
-//! the requests no longer block the event loop.
+//! the requests no longer block the event loop. The requests programs run once more fixed with
+//! `--prefer to-thread` (the fallback, for every call).
 //!
 //! Needs an interpreter with aiohttp, requests and httpx: `ASYNCMOD_TEST_PYTHON` (set by
 //! `scripts/test.sh`, which builds `.venv-test/`). Unset, the test prints why it skips; set, it
@@ -16,6 +17,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const PROGRAMS: &[&str] = &["users_report.py", "health_checks.py", "httpx_dashboard.py"];
+/// The programs that use requests, fixed a second time with `--prefer to-thread`.
+const REQUESTS_PROGRAMS: &[&str] = &["users_report.py", "health_checks.py"];
 /// Each program gathers three to six coroutines; a generous bound on the speed-up.
 const MIN_SPEEDUP: f64 = 1.5;
 /// Seconds each server handler sleeps.
@@ -109,41 +112,63 @@ fn blocking_http_clients_become_async_without_changing_output() {
     let server = start_server(&python, dir);
 
     for program in PROGRAMS {
-        let path = dir.join(program);
-        let original = fs::read_to_string(&path).unwrap();
-        let (before_out, before_time) = run_python(&python, dir, program, &server.base);
+        check_program(&python, dir, program, &server.base, &[]);
+    }
+    // The fallback, for every call: requests stays, each call runs in a thread.
+    for program in REQUESTS_PROGRAMS {
+        let copy = format!("thread_{program}");
+        fs::copy(fixtures.join(program), dir.join(&copy)).expect("copy fixture into tempdir");
+        check_program(&python, dir, &copy, &server.base, &["--prefer", "to-thread"]);
+    }
+}
 
-        let fix = asyncmod(dir, &["fix", "--unsafe-fixes", program]);
-        assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix", &fix));
-        let fixed = fs::read_to_string(&path).unwrap();
-        assert_ne!(fixed, original, "{program}: `asyncmod fix` did not change the file");
-        println!("--- fixed {program} ---\n{fixed}--- end ---");
+/// Runs `program` before and after `asyncmod fix --unsafe-fixes <extra>`: same output, faster,
+/// and a second fix changes nothing.
+fn check_program(python: &Path, dir: &Path, program: &str, base: &str, extra: &[&str]) {
+    let to_thread = extra.contains(&"to-thread");
+    let fix_args: Vec<&str> =
+        ["fix", "--unsafe-fixes"].iter().chain(extra).chain(&[program]).copied().collect();
+    let path = dir.join(program);
+    let original = fs::read_to_string(&path).unwrap();
+    let (before_out, before_time) = run_python(python, dir, program, base);
+
+    let fix = asyncmod(dir, &fix_args);
+    assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix", &fix));
+    let fixed = fs::read_to_string(&path).unwrap();
+    assert_ne!(fixed, original, "{program}: `asyncmod fix` did not change the file");
+    println!("--- fixed {program} ---\n{fixed}--- end ---");
+    if to_thread {
+        assert!(
+            fixed.contains("await asyncio.to_thread(") && !fixed.contains("aiohttp"),
+            "{program}:\n{fixed}"
+        );
+    } else {
         // Every call moved to an async client: none was left blocking or sent to a thread.
         assert!(!fixed.contains("import requests") && !fixed.contains("to_thread"), "{program}:\n{fixed}");
         assert!(!fixed.contains("httpx.Client(") && !fixed.contains("httpx.get("), "{program}:\n{fixed}");
-
-        let check = asyncmod(dir, &["check", "--unsafe-fixes", program]);
-        assert_eq!(check.status.code(), Some(0), "{}", describe("asyncmod check after fix", &check));
-        let refix = asyncmod(dir, &["fix", "--unsafe-fixes", program]);
-        assert_eq!(refix.status.code(), Some(0), "{}", describe("second asyncmod fix", &refix));
-        assert_eq!(fs::read_to_string(&path).unwrap(), fixed, "{program}: second fix was not a no-op");
-
-        // Best of two runs, so that one slow interpreter start does not decide the ratio.
-        let (after_out, first) = run_python(&python, dir, program, &server.base);
-        let (again_out, second) = run_python(&python, dir, program, &server.base);
-        assert_eq!(after_out, again_out, "{program}: fixed program output is not deterministic");
-        assert_eq!(before_out, after_out, "{program}: fixed program prints something different");
-        let after_time = first.min(second);
-        let ratio = before_time.as_secs_f64() / after_time.as_secs_f64();
-        println!(
-            "e2e_http {program}: before {:.3}s, after {:.3}s, speed-up {ratio:.2}x",
-            before_time.as_secs_f64(),
-            after_time.as_secs_f64()
-        );
-        assert!(
-            ratio >= MIN_SPEEDUP,
-            "{program}: expected at least {MIN_SPEEDUP}x faster, got {ratio:.2}x (before {before_time:?}, \
-             after {after_time:?})"
-        );
     }
+
+    let check = asyncmod(dir, &["check", "--unsafe-fixes", program]);
+    assert_eq!(check.status.code(), Some(0), "{}", describe("asyncmod check after fix", &check));
+    let refix = asyncmod(dir, &fix_args);
+    assert_eq!(refix.status.code(), Some(0), "{}", describe("second asyncmod fix", &refix));
+    assert_eq!(fs::read_to_string(&path).unwrap(), fixed, "{program}: second fix was not a no-op");
+
+    // Best of two runs, so that one slow interpreter start does not decide the ratio.
+    let (after_out, first) = run_python(python, dir, program, base);
+    let (again_out, second) = run_python(python, dir, program, base);
+    assert_eq!(after_out, again_out, "{program}: fixed program output is not deterministic");
+    assert_eq!(before_out, after_out, "{program}: fixed program prints something different");
+    let after_time = first.min(second);
+    let ratio = before_time.as_secs_f64() / after_time.as_secs_f64();
+    println!(
+        "e2e_http {program} {extra:?}: before {:.3}s, after {:.3}s, speed-up {ratio:.2}x",
+        before_time.as_secs_f64(),
+        after_time.as_secs_f64()
+    );
+    assert!(
+        ratio >= MIN_SPEEDUP,
+        "{program}: expected at least {MIN_SPEEDUP}x faster, got {ratio:.2}x (before {before_time:?}, \
+         after {after_time:?})"
+    );
 }
