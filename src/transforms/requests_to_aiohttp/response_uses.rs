@@ -50,9 +50,12 @@ pub(super) fn map_use(file: &FileContext, node: Node, var: &str) -> Result<Optio
             }
             ("text", None) => {
                 needs_await(attribute)?;
+                let q = quote_for(file, attribute).ok_or_else(|| {
+                    format!("`.text` inside nested f-strings that use both quotes (line {line})")
+                })?;
                 unchanged(
                     attribute.byte_range(),
-                    awaited(attribute, &format!("{var}.text(errors={q}replace{q})", q = file.style.quote)),
+                    awaited(attribute, &format!("{var}.text(errors={q}replace{q})")),
                 )
             }
             ("content", None) => {
@@ -112,4 +115,15 @@ fn compared_with_none(file: &FileContext, node: Node) -> bool {
         if parent.named_child(0) == Some(node) { parent.named_child(1) } else { parent.named_child(0) };
     other.is_some_and(|o| o.kind() == "none")
         && matches!(operators.as_slice(), ["is"] | ["is", "not"] | ["is not"])
+}
+
+/// The quote for a string literal written at `node`: the file's own, or inside an f-string the
+/// one its delimiters do not use (before Python 3.12 the delimiter cannot appear inside).
+fn quote_for(file: &FileContext, node: Node) -> Option<char> {
+    let mut used = Vec::new();
+    for string in std::iter::successors(node.parent(), |n| n.parent()).filter(|n| n.kind() == "string") {
+        let text = file.text(string);
+        used.extend(text.trim_start_matches(|c: char| c.is_ascii_alphabetic()).chars().next());
+    }
+    [file.style.quote, '"', '\''].into_iter().find(|q| !used.contains(q))
 }
