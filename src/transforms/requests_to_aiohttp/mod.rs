@@ -395,6 +395,7 @@ fn group_fix<'t>(
     // Response uses of the named variables.
     let mut vars: Vec<&str> =
         rewrites.iter().filter(|(_, r)| r.target.is_some()).map(|(_, r)| r.var.as_str()).collect();
+    vars.sort_unstable();
     vars.dedup();
     let targets: Vec<Node> = rewrites.iter().filter_map(|(_, r)| r.target).collect();
     let mut use_nodes: Vec<Node> = rewrites.iter().map(|(s, _)| s.call).collect();
