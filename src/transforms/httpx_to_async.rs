@@ -139,7 +139,7 @@ fn module_function(file: &FileContext, call: Node, method: &str, httpx: &str) ->
             && n != call
             && n.child_by_field_name("function")
                 .and_then(|f| file.model.qualified_name(f))
-                .is_some_and(|q| q.starts_with("httpx."))
+                .is_some_and(|q| q.strip_prefix("httpx.").is_some_and(|m| METHODS.contains(&m)))
     });
     if !others.is_empty() {
         return Err("several httpx calls in one statement; rewrite them by hand".into());
