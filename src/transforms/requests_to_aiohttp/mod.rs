@@ -219,7 +219,7 @@ fn check_function<'t>(
     for (_, list) in groups {
         let fix = match (&aiohttp, &asyncio) {
             (Some(aiohttp), Some(asyncio)) if list.iter().all(|i| matches!(plans[i], Plan::Aiohttp(_))) => {
-                group_fix(file, function, sites, &list, &plans, sessions, aiohttp, asyncio)
+                group_fix(file, function, sites, &list, &plans, sessions, [aiohttp, asyncio])
             }
             _ => Err(None),
         };
@@ -373,7 +373,6 @@ fn is_requests_call(file: &FileContext, call: Node) -> bool {
 
 /// The one fix of a group of sites, or why the group falls back to threads (`None`: no reason of
 /// its own).
-#[allow(clippy::too_many_arguments)]
 fn group_fix<'t>(
     file: &FileContext<'_, 't>,
     function: Node<'t>,
@@ -381,8 +380,7 @@ fn group_fix<'t>(
     list: &[usize],
     plans: &HashMap<usize, Plan<'t>>,
     sessions: &[SessionBlock<'t>],
-    aiohttp: &ModuleRef,
-    asyncio: &ModuleRef,
+    [aiohttp, asyncio]: [&ModuleRef; 2],
 ) -> Result<Fix, Option<String>> {
     let rewrites: Vec<(&Site, &Rewrite)> = list
         .iter()
