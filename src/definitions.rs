@@ -16,6 +16,8 @@ const SOURCES: &[(&str, &str)] = &[
     ("executor-to-thread", include_str!("../transforms/executor-to-thread.toml")),
     ("event-loop-api", include_str!("../transforms/event-loop-api.toml")),
     ("missing-await", include_str!("../transforms/missing-await.toml")),
+    ("requests-to-aiohttp", include_str!("../transforms/requests-to-aiohttp.toml")),
+    ("httpx-to-async", include_str!("../transforms/httpx-to-async.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -17,7 +17,11 @@ use crate::source::Style;
 mod dangling_task;
 mod event_loop_api;
 mod executor_to_thread;
+mod httpx_to_async;
+mod kept_objects;
 mod missing_await;
+mod requests_to_aiohttp;
+mod statements;
 mod time_sleep;
 
 pub trait Transform: Sync {
@@ -77,6 +81,8 @@ static ALL: &[&dyn Transform] = &[
     &executor_to_thread::ExecutorToThread,
     &event_loop_api::EventLoopApi,
     &missing_await::MissingAwait,
+    &requests_to_aiohttp::RequestsToAiohttp,
+    &httpx_to_async::HttpxToAsync,
 ];
 
 /// Every transform, in definition order.

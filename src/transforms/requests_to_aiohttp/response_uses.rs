@@ -1,0 +1,129 @@
+//! The uses of a requests response, mapped to the aiohttp response that replaces it. The body is
+//! read inside the `async with` block, so `json()`, `text()` and `read()` work after it.
+
+use tree_sitter::Node;
+
+use crate::finding::Edit;
+use crate::semantic::Context;
+use crate::transforms::FileContext;
+use crate::transforms::statements::awaited;
+
+/// Attributes that read the same on both responses.
+const SAME: &[&str] = &["ok", "headers", "reason"];
+
+/// The edit that makes the use of a response at `node` (a reference to the variable, or the call
+/// itself when its result is used at once) read `var` as an aiohttp response; `None` when the
+/// text stays. Errors say which use has no counterpart.
+pub(super) fn map_use(file: &FileContext, node: Node, var: &str) -> Result<Option<Edit>, String> {
+    let line = node.start_position().row + 1;
+    let unchanged = |range: std::ops::Range<usize>, text: String| {
+        Ok((file.source[range.clone()] != text).then(|| Edit::replace(range, text)))
+    };
+    if let Some(attribute) =
+        node.parent().filter(|p| p.kind() == "attribute" && p.child_by_field_name("object") == Some(node))
+    {
+        let member = attribute.child_by_field_name("attribute").map_or("", |a| file.text(a));
+        let parent = attribute.parent();
+        let call =
+            parent.filter(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(attribute));
+        let without_arguments = call
+            .is_some_and(|c| c.child_by_field_name("arguments").is_some_and(|a| a.named_child_count() == 0));
+        let is_target = parent.is_some_and(|p| {
+            matches!(p.kind(), "assignment" | "augmented_assignment")
+                && p.child_by_field_name("left") == Some(attribute)
+                || p.kind() == "delete_statement"
+        });
+        if is_target {
+            return Err(format!("the response's `.{member}` is assigned (line {line})"));
+        }
+        let needs_await = |at: Node| {
+            if file.model.context(at) == Context::Async {
+                Ok(())
+            } else {
+                Err(format!("`.{member}` must be awaited where `await` cannot go (line {line})"))
+            }
+        };
+        return match (member, call) {
+            ("json", Some(call)) if without_arguments => {
+                needs_await(call)?;
+                unchanged(call.byte_range(), awaited(call, &format!("{var}.json(content_type=None)")))
+            }
+            ("text", None) => {
+                needs_await(attribute)?;
+                let q = quote_for(file, attribute).ok_or_else(|| {
+                    format!("`.text` inside nested f-strings that use both quotes (line {line})")
+                })?;
+                unchanged(
+                    attribute.byte_range(),
+                    awaited(attribute, &format!("{var}.text(errors={q}replace{q})")),
+                )
+            }
+            ("content", None) => {
+                needs_await(attribute)?;
+                unchanged(attribute.byte_range(), awaited(attribute, &format!("{var}.read()")))
+            }
+            ("status_code", None) => unchanged(attribute.byte_range(), format!("{var}.status")),
+            ("url", None) => unchanged(attribute.byte_range(), format!("str({var}.url)")),
+            ("raise_for_status", Some(_)) if without_arguments => {
+                unchanged(attribute.byte_range(), format!("{var}.raise_for_status"))
+            }
+            (same, None) if SAME.contains(&same) => {
+                unchanged(attribute.byte_range(), format!("{var}.{same}"))
+            }
+            _ => Err(format!(
+                "the response's `.{member}{}` has no aiohttp counterpart this rewrite knows (line {line})",
+                if call.is_some() { "(...)" } else { "" }
+            )),
+        };
+    }
+    if in_boolean_context(node) {
+        // A requests response is falsy when its status is 400 or more; aiohttp's is always truthy.
+        return unchanged(node.byte_range(), format!("{var}.ok"));
+    }
+    if compared_with_none(file, node) {
+        return unchanged(node.byte_range(), var.to_string());
+    }
+    Err(format!(
+        "the response is passed on, returned or stored (line {line}); an aiohttp response cannot stand in for it"
+    ))
+}
+
+/// Whether the value of `node` is only tested for truth.
+fn in_boolean_context(node: Node) -> bool {
+    let Some(parent) = node.parent() else { return false };
+    match parent.kind() {
+        "if_statement" | "elif_clause" | "while_statement" => {
+            parent.child_by_field_name("condition") == Some(node)
+        }
+        "not_operator" => true,
+        "conditional_expression" => parent.named_child(1) == Some(node),
+        "boolean_operator" | "parenthesized_expression" => in_boolean_context(parent),
+        _ => false,
+    }
+}
+
+/// `r is None` / `r is not None`: the same on both.
+fn compared_with_none(file: &FileContext, node: Node) -> bool {
+    let Some(parent) = node.parent().filter(|p| p.kind() == "comparison_operator") else { return false };
+    if parent.named_child_count() != 2 {
+        return false;
+    }
+    let mut cursor = parent.walk();
+    let operators: Vec<&str> =
+        parent.children(&mut cursor).filter(|c| !c.is_named()).map(|c| file.text(c)).collect();
+    let other =
+        if parent.named_child(0) == Some(node) { parent.named_child(1) } else { parent.named_child(0) };
+    other.is_some_and(|o| o.kind() == "none")
+        && matches!(operators.as_slice(), ["is"] | ["is", "not"] | ["is not"])
+}
+
+/// The quote for a string literal written at `node`: the file's own, or inside an f-string the
+/// one its delimiters do not use (before Python 3.12 the delimiter cannot appear inside).
+fn quote_for(file: &FileContext, node: Node) -> Option<char> {
+    let mut used = Vec::new();
+    for string in std::iter::successors(node.parent(), |n| n.parent()).filter(|n| n.kind() == "string") {
+        let text = file.text(string);
+        used.extend(text.trim_start_matches(|c: char| c.is_ascii_alphabetic()).chars().next());
+    }
+    [file.style.quote, '"', '\''].into_iter().find(|q| !used.contains(q))
+}
