@@ -16,6 +16,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("executor-to-thread", include_str!("../transforms/executor-to-thread.toml")),
     ("event-loop-api", include_str!("../transforms/event-loop-api.toml")),
     ("missing-await", include_str!("../transforms/missing-await.toml")),
+    ("sequential-awaits", include_str!("../transforms/sequential-awaits.toml")),
+    ("loop-awaits", include_str!("../transforms/loop-awaits.toml")),
+    ("gather-to-taskgroup", include_str!("../transforms/gather-to-taskgroup.toml")),
+    ("gather-exceptions", include_str!("../transforms/gather-exceptions.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +67,9 @@ pub struct LeaveAlone {
     /// Whether the code is still reported (without a fix) rather than not reported at all.
     #[serde(default)]
     pub reported: bool,
+    /// Command-line flags the case is checked with (`--target-version py311` for an opt-in).
+    #[serde(default)]
+    pub args: Vec<String>,
 }
 
 impl Definition {

@@ -14,10 +14,15 @@ use crate::finding::{Finding, Severity};
 use crate::semantic::Model;
 use crate::source::Style;
 
+mod concurrency;
 mod dangling_task;
 mod event_loop_api;
 mod executor_to_thread;
+mod gather_exceptions;
+mod gather_to_taskgroup;
+mod loop_awaits;
 mod missing_await;
+mod sequential_awaits;
 mod time_sleep;
 
 pub trait Transform: Sync {
@@ -77,6 +82,10 @@ static ALL: &[&dyn Transform] = &[
     &executor_to_thread::ExecutorToThread,
     &event_loop_api::EventLoopApi,
     &missing_await::MissingAwait,
+    &sequential_awaits::SequentialAwaits,
+    &loop_awaits::LoopAwaits,
+    &gather_to_taskgroup::GatherToTaskgroup,
+    &gather_exceptions::GatherExceptions,
 ];
 
 /// Every transform, in definition order.
