@@ -292,39 +292,29 @@ pub(crate) fn in_try_with_specific_excepts(file: &FileContext, node: Node) -> bo
     false
 }
 
-/// Names that clash with nothing in the file, handed out once each.
+/// Names for new locals that clash with nothing the function around them uses (its locals, the
+/// globals it reads, its nested functions' names), handed out once each.
 pub(crate) struct FreshNames<'t> {
     taken: HashSet<&'t str>,
     given: HashSet<String>,
 }
 
 impl<'t> FreshNames<'t> {
-    pub(crate) fn new(file: &FileContext<'_, 't>) -> FreshNames<'t> {
-        let taken = syntax::descendants(file.model.root(), |n| n.kind() == "identifier")
+    pub(crate) fn new(file: &FileContext<'_, 't>, near: Node<'t>) -> FreshNames<'t> {
+        let function = std::iter::successors(Some(near), |n| n.parent())
+            .find(|n| n.kind() == "function_definition")
+            .unwrap_or(file.model.root());
+        let taken = syntax::descendants(function, |n| n.kind() == "identifier")
             .into_iter()
             .map(|n| file.text(n))
             .collect();
         FreshNames { taken, given: HashSet::new() }
     }
 
-    /// Whether `name` is used anywhere in the file.
-    pub(crate) fn is_taken(&self, name: &str) -> bool {
-        self.taken.contains(name) || self.given.contains(name)
-    }
-
-    /// A name free in the file as it was read, which several rewrites may share (`tg` for task
-    /// groups that follow one another).
-    pub(crate) fn get_shared(&self, base: &str) -> String {
-        (0..)
-            .map(|n| if n == 0 { base.to_string() } else { format!("{base}_{n}") })
-            .find(|name| !self.taken.contains(name.as_str()))
-            .unwrap_or_default()
-    }
-
     pub(crate) fn get(&mut self, base: &str) -> String {
         for n in 0.. {
             let name = if n == 0 { base.to_string() } else { format!("{base}_{n}") };
-            if !self.is_taken(&name) {
+            if !self.taken.contains(name.as_str()) && !self.given.contains(&name) {
                 self.given.insert(name.clone());
                 return name;
             }
@@ -354,15 +344,20 @@ pub(crate) fn loose_comments<'t>(
         .iter()
         .filter(|c| range.start <= c.start_byte() && c.end_byte() <= range.end)
         .filter(|c| !kept.iter().any(|k| k.start <= c.start_byte() && c.end_byte() <= k.end))
-        .map(|c| file.text(*c))
+        .map(|c| file.text(*c).trim_end())
         .collect()
 }
 
-/// `text` (the source of a node that started at `old_indent`'s column) moved one indentation
-/// unit deeper; unchanged when it holds a string spanning lines, whose content must not move.
-pub(crate) fn indent_continuation(file: &FileContext, node: Node, unit: &str) -> String {
+/// The source of `node` for a place whose line is indented by `new_indent`: continuation lines
+/// that start with the indentation of the node's first line get `new_indent` in its place.
+/// Unchanged when the node holds a string spanning lines, whose content must not move.
+pub(crate) fn reindent(file: &FileContext, node: Node, new_indent: &str) -> String {
     let text = file.text(node);
+    let line_start = file.source[..node.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let line = &file.source[line_start..];
+    let old_indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
     if !text.contains('\n')
+        || old_indent == new_indent
         || syntax::find_first(node, |n| n.kind() == "string" && file.text(n).contains('\n')).is_some()
     {
         return text.to_string();
@@ -371,11 +366,14 @@ pub(crate) fn indent_continuation(file: &FileContext, node: Node, unit: &str) ->
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
             out.push('\n');
-            if !line.trim().is_empty() {
-                out.push_str(unit);
-            }
         }
-        out.push_str(line);
+        match line.strip_prefix(old_indent).filter(|_| i > 0) {
+            Some(rest) => {
+                out.push_str(new_indent);
+                out.push_str(rest);
+            }
+            None => out.push_str(line),
+        }
     }
     out
 }

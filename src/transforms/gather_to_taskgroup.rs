@@ -30,7 +30,6 @@ impl Transform for GatherToTaskgroup {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
-        let mut names: Option<FreshNames> = None;
         for &call in file.calls {
             let Some(function) = call.child_by_field_name("function") else { continue };
             if file.model.qualified_name(function).as_deref() != Some("asyncio.gather") {
@@ -56,7 +55,7 @@ impl Transform for GatherToTaskgroup {
                     file.text(function)
                 ),
             );
-            match self.rewrite(file, awaited, &args, &mut names) {
+            match self.rewrite(file, awaited, &args) {
                 Ok((range, code, needs_import)) => {
                     let fix = Fix {
                         safety: Safety::Unsafe,
@@ -79,7 +78,6 @@ impl GatherToTaskgroup {
         file: &FileContext<'_, 't>,
         awaited: Node<'t>,
         args: &[Node<'t>],
-        names: &mut Option<FreshNames<'t>>,
     ) -> Result<(std::ops::Range<usize>, String, bool), String> {
         for arg in args {
             if arg.kind() == "list_splat" {
@@ -118,10 +116,10 @@ impl GatherToTaskgroup {
             concurrency::line_indent(file, statement).ok_or("the statement does not start its own line")?;
         let asyncio =
             file.model.module_ref("asyncio", statement).ok_or("the name `asyncio` is not usable here")?;
-        let names = names.get_or_insert_with(|| FreshNames::new(file));
+        let mut names = FreshNames::new(file, statement);
         let unit = &file.style.indent;
         let nl = file.style.newline;
-        let group = names.get_shared("tg");
+        let group = names.get("tg");
         let mut code = String::new();
         let kept: Vec<_> = args.iter().map(|a| a.byte_range()).collect();
         for comment in concurrency::loose_comments(file, statement.byte_range(), &kept) {
@@ -130,7 +128,7 @@ impl GatherToTaskgroup {
         code.push_str(&format!("async with {}.TaskGroup() as {group}:", asyncio.name));
         let Some(assignment) = assignment else {
             for arg in args {
-                let arg = concurrency::indent_continuation(file, *arg, unit);
+                let arg = concurrency::reindent(file, *arg, &format!("{indent}{unit}"));
                 code.push_str(&format!("{nl}{indent}{unit}{group}.create_task({arg})"));
             }
             return Ok((statement.byte_range(), code, asyncio.needs_import));
@@ -156,7 +154,7 @@ impl GatherToTaskgroup {
                 _ => "task".to_string(),
             };
             let task = names.get(&base);
-            let arg = concurrency::indent_continuation(file, *arg, unit);
+            let arg = concurrency::reindent(file, *arg, &format!("{indent}{unit}"));
             code.push_str(&format!("{nl}{indent}{unit}{task} = {group}.create_task({arg})"));
             results.push(format!("{task}.result()"));
         }

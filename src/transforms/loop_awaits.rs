@@ -49,7 +49,6 @@ impl Transform for LoopAwaits {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
-        let mut names: Option<FreshNames> = None;
         let mut helper: Option<Option<(String, Option<Helper>)>> = None;
         let candidates = syntax::descendants(file.model.root(), |n| {
             matches!(n.kind(), "for_statement" | "list_comprehension")
@@ -108,8 +107,8 @@ impl Transform for LoopAwaits {
                 }
                 None => format!("{}.gather(", asyncio.name),
             };
-            let names = names.get_or_insert_with(|| FreshNames::new(file));
-            let Some(code) = self.rewrite(file, &shape, &gather_head, names) else {
+            let mut names = FreshNames::new(file, node);
+            let Some(code) = self.rewrite(file, &shape, &gather_head, &mut names) else {
                 findings.push(finding.report_only("the loop does not start its own line"));
                 continue;
             };
@@ -316,6 +315,7 @@ impl LoopAwaits {
                         | "argument_list"
                         | "keyword_argument"
                         | "parenthesized_expression"
+                        | "for_statement"
                 )
             });
             return Some(if bare { gathered } else { format!("({gathered})") });
@@ -346,7 +346,11 @@ impl LoopAwaits {
                     iterable.to_string()
                 } else {
                     let items = names.get("items");
-                    code.push_str(&format!("{items} = list({iterable}){nl}{indent}"));
+                    let iterable = match shape.iterable.kind() {
+                        "generator_expression" => iterable.to_string(),
+                        _ => format!("({iterable})"),
+                    };
+                    code.push_str(&format!("{items} = list{iterable}{nl}{indent}"));
                     items
                 };
                 let keys = if file.text(*key) == target && shape.target.kind() == "identifier" {
@@ -370,7 +374,7 @@ impl LoopAwaits {
         for n in 0.. {
             let sfx = if n == 0 { String::new() } else { format!("_{n}") };
             let name = format!("_gather_limited{sfx}");
-            if file.model.resolve(&name, file.model.root()) == Resolved::Other {
+            if defines_async_function(file, &name) {
                 return Some((name, None));
             }
             if !identifiers.contains(name.as_str()) {
@@ -383,6 +387,18 @@ impl LoopAwaits {
         }
         unreachable!("some suffix is always free")
     }
+}
+
+/// Whether the module defines `async def name` at top level (and binds `name` nothing else):
+/// the helper, added by an earlier run and maybe reformatted since.
+fn defines_async_function(file: &FileContext, name: &str) -> bool {
+    let root = file.model.root();
+    let mut cursor = root.walk();
+    let defined = root.named_children(&mut cursor).any(|statement| {
+        syntax::is_async_def(statement)
+            && statement.child_by_field_name("name").is_some_and(|n| file.text(n) == name)
+    });
+    defined && file.model.resolve(name, root) == Resolved::Other
 }
 
 /// The awaited call of a loop body statement, and where its result goes.

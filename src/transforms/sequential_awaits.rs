@@ -8,6 +8,7 @@ use tree_sitter::Node;
 use crate::config::PythonVersion;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::semantic::Context;
+use crate::suppress;
 use crate::syntax;
 use crate::transforms::concurrency::{self, FreshNames};
 use crate::transforms::{FileContext, Transform};
@@ -39,7 +40,7 @@ impl Transform for SequentialAwaits {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
-        let mut names: Option<FreshNames> = None;
+        let suppressed = suppressed_lines(file);
         for block in syntax::descendants(file.model.root(), |n| n.kind() == "block") {
             let mut cursor = block.walk();
             let statements: Vec<Node> =
@@ -50,8 +51,9 @@ impl Transform for SequentialAwaits {
             }
             let mut run: Vec<Step> = Vec::new();
             for statement in statements {
-                let Some(step) = step(file, statement) else {
-                    self.flush(file, &mut run, &mut names, findings);
+                let silenced = suppressed.iter().any(|line| line.contains(&statement.start_byte()));
+                let Some(step) = step(file, statement).filter(|_| !silenced) else {
+                    self.flush(file, &mut run, findings);
                     continue;
                 };
                 let depends = run.iter().any(|earlier| {
@@ -61,20 +63,35 @@ impl Transform for SequentialAwaits {
                         .any(|read| earlier.binds.iter().any(|bound| concurrency::overlaps(read, bound)))
                 });
                 if depends {
-                    self.flush(file, &mut run, &mut names, findings);
+                    self.flush(file, &mut run, findings);
                 } else if let Some(shared) = run
                     .iter()
                     .find(|earlier| earlier.receiver.is_some() && earlier.receiver == step.receiver)
                     .filter(|_| !file.settings.gather_same_receiver)
                 {
                     findings.push(same_receiver(file, shared, &step));
-                    self.flush(file, &mut run, &mut names, findings);
+                    self.flush(file, &mut run, findings);
                 }
                 run.push(step);
             }
-            self.flush(file, &mut run, &mut names, findings);
+            self.flush(file, &mut run, findings);
         }
     }
+}
+
+/// The lines (as byte ranges) whose comments silence this transform: a statement on one of them
+/// is left out of every run, as if it were any other statement.
+fn suppressed_lines(file: &FileContext) -> Vec<std::ops::Range<usize>> {
+    file.model
+        .index()
+        .comments
+        .iter()
+        .filter(|c| suppress::silences(file.text(**c), ID))
+        .map(|c| {
+            let start = file.source[..c.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+            start..c.end_byte()
+        })
+        .collect()
 }
 
 /// The statement as a step of a run, if it is `target = await call(...)` (annotated or not) and
@@ -130,13 +147,7 @@ fn same_receiver(file: &FileContext, earlier: &Step, later: &Step) -> Finding {
 
 impl SequentialAwaits {
     /// Reports the run (when it has two steps or more) and empties it.
-    fn flush<'t>(
-        &self,
-        file: &FileContext<'_, 't>,
-        run: &mut Vec<Step<'t>>,
-        names: &mut Option<FreshNames<'t>>,
-        findings: &mut Vec<Finding>,
-    ) {
+    fn flush<'t>(&self, file: &FileContext<'_, 't>, run: &mut Vec<Step<'t>>, findings: &mut Vec<Finding>) {
         let steps = std::mem::take(run);
         if steps.len() < 2 {
             return;
@@ -170,7 +181,7 @@ impl SequentialAwaits {
             findings.push(finding.report_only("the name `asyncio` is not usable here"));
             return;
         };
-        let names = names.get_or_insert_with(|| FreshNames::new(file));
+        let mut names = FreshNames::new(file, first.statement);
         let taskgroup = file.settings.prefer.contains("taskgroup")
             && file.settings.target >= TASKGROUP_SINCE
             && !concurrency::in_try_with_specific_excepts(file, first.statement);
@@ -187,7 +198,7 @@ impl SequentialAwaits {
         }
         let unit = &file.style.indent;
         if taskgroup {
-            let group = names.get_shared("tg");
+            let group = names.get("tg");
             code.push_str(&format!("async with {}.TaskGroup() as {group}:", asyncio.name));
             let mut reads = Vec::new();
             for step in &steps {
@@ -196,7 +207,7 @@ impl SequentialAwaits {
                     _ => "task".to_string(),
                 };
                 let task = names.get(&base);
-                let call = concurrency::indent_continuation(file, step.call, unit);
+                let call = concurrency::reindent(file, step.call, &format!("{indent}{unit}"));
                 code.push_str(&format!("{nl}{indent}{unit}{task} = {group}.create_task({call})"));
                 let annotation = step.annotation.map(|a| format!(": {}", file.text(a))).unwrap_or_default();
                 reads.push(format!("{}{annotation} = {task}.result()", file.text(step.target)));
@@ -221,8 +232,10 @@ impl SequentialAwaits {
                     _ => file.text(s.target).to_string(),
                 })
                 .collect();
-            let calls: Vec<String> =
-                steps.iter().map(|s| concurrency::indent_continuation(file, s.call, unit)).collect();
+            let calls: Vec<String> = steps
+                .iter()
+                .map(|s| concurrency::reindent(file, s.call, &format!("{indent}{unit}")))
+                .collect();
             let head = format!("{} = await {}.gather(", targets.join(", "), asyncio.name);
             code.push_str(&concurrency::call_layout(file, indent, &head, &calls, ")"));
         }
