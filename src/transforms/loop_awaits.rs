@@ -322,6 +322,7 @@ impl LoopAwaits {
         }
         let indent = concurrency::line_indent(file, shape.node)?;
         let nl = file.style.newline;
+        let unit = &file.style.indent;
         let mut code = String::new();
         let mut kept = vec![shape.call.byte_range(), shape.target.byte_range(), shape.iterable.byte_range()];
         match &shape.collect {
@@ -338,7 +339,17 @@ impl LoopAwaits {
         match &shape.collect {
             Collect::Discard => code.push_str(&gathered(iterable)),
             Collect::Append { list } => {
-                code.push_str(&format!("{}.extend({})", file.text(*list), gathered(iterable)))
+                let list_text = file.text(*list);
+                if built_as(file, *list, shape.node) == Some(Built::List) {
+                    code.push_str(&format!("{list_text}.extend({})", gathered(iterable)));
+                } else {
+                    // Not known to be a list: keep calling the `append` the loop called.
+                    let result = names.get("result");
+                    code.push_str(&format!(
+                        "for {result} in {}:{nl}{indent}{unit}{list_text}.append({result})",
+                        gathered(iterable)
+                    ));
+                }
             }
             Collect::Store { mapping, key } => {
                 // The items feed both the keys and the calls: a generator must be read once.
@@ -358,7 +369,18 @@ impl LoopAwaits {
                 } else {
                     format!("[{} for {target} in {items}]", file.text(*key))
                 };
-                code.push_str(&format!("{}.update(zip({keys}, {}))", file.text(*mapping), gathered(&items)));
+                let mapping_text = file.text(*mapping);
+                if built_as(file, *mapping, shape.node) == Some(Built::Dict) {
+                    code.push_str(&format!("{mapping_text}.update(zip({keys}, {}))", gathered(&items)));
+                } else {
+                    // Not known to be a dict (a list filled by index has no `update`): keep the
+                    // item assignment the loop made.
+                    let (key_name, result) = (names.get("key"), names.get("result"));
+                    code.push_str(&format!(
+                        "for {key_name}, {result} in zip({keys}, {}):{nl}{indent}{unit}{mapping_text}[{key_name}] = {result}",
+                        gathered(&items)
+                    ));
+                }
             }
         }
         Some(code)
@@ -490,6 +512,78 @@ fn is_bounded(file: &FileContext, iterable: Node) -> bool {
         }
         _ => false,
     }
+}
+
+/// What a collection the loop fills is known to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Built {
+    List,
+    Dict,
+}
+
+/// What the plain name `collection` is built as in the function around `at`: every binding of
+/// it there is `name = []` / `list(...)` / a list comprehension (or the dict equivalents).
+fn built_as(file: &FileContext, collection: Node, at: Node) -> Option<Built> {
+    if collection.kind() != "identifier" {
+        return None;
+    }
+    let name = file.text(collection);
+    let function =
+        std::iter::successors(Some(at), |n| n.parent()).find(|n| n.kind() == "function_definition")?;
+    let mut built = None;
+    for occurrence in syntax::descendants(function, |n| n.kind() == "identifier" && file.text(n) == name) {
+        let Some(parent) = occurrence.parent() else { return None };
+        let is_assigned =
+            parent.kind() == "assignment" && parent.child_by_field_name("left") == Some(occurrence);
+        if is_assigned {
+            let value = parent.child_by_field_name("right")?;
+            let kind = match value.kind() {
+                "list" | "list_comprehension" => Built::List,
+                "dictionary" | "dictionary_comprehension" => Built::Dict,
+                "call" => {
+                    let builtin = value
+                        .child_by_field_name("function")
+                        .map(|f| file.text(f))
+                        .filter(|f| file.model.resolve(f, value) == Resolved::Unbound);
+                    match builtin {
+                        Some("list") => Built::List,
+                        Some("dict") => Built::Dict,
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            };
+            if built.is_some_and(|b| b != kind) {
+                return None;
+            }
+            built = Some(kind);
+            continue;
+        }
+        let binds_otherwise = matches!(
+            parent.kind(),
+            "augmented_assignment"
+                | "assignment"
+                | "for_statement"
+                | "for_in_clause"
+                | "pattern_list"
+                | "tuple_pattern"
+                | "list_pattern"
+                | "parameters"
+                | "typed_parameter"
+                | "default_parameter"
+                | "typed_default_parameter"
+                | "named_expression"
+                | "global_statement"
+                | "nonlocal_statement"
+                | "as_pattern_target"
+                | "with_item"
+        ) && parent.child_by_field_name("right") != Some(occurrence)
+            && parent.child_by_field_name("value") != Some(occurrence);
+        if binds_otherwise {
+            return None;
+        }
+    }
+    built
 }
 
 /// Whether iterating twice gives the same items without side effects: a literal or `range`.
