@@ -532,7 +532,7 @@ fn built_as(file: &FileContext, collection: Node, at: Node) -> Option<Built> {
         std::iter::successors(Some(at), |n| n.parent()).find(|n| n.kind() == "function_definition")?;
     let mut built = None;
     for occurrence in syntax::descendants(function, |n| n.kind() == "identifier" && file.text(n) == name) {
-        let Some(parent) = occurrence.parent() else { return None };
+        let parent = occurrence.parent()?;
         let is_assigned =
             parent.kind() == "assignment" && parent.child_by_field_name("left") == Some(occurrence);
         if is_assigned {
