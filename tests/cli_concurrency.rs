@@ -105,7 +105,7 @@ fn same_receiver_is_a_hint_unless_gather_same_receiver() {
     let dir = tree(&[("repo.py", SAME_RECEIVER.as_bytes())]);
     let check = asyncmod(&["check", "repo.py"], dir.path());
     let out = stdout(&check);
-    assert!(out.contains("same receiver `self.db`"), "{out}");
+    assert!(out.contains("same object `self.db`"), "{out}");
     assert!(out.contains("pass --gather-same-receiver"), "{out}");
     let fix = asyncmod(&["fix", "--unsafe-fixes", "repo.py"], dir.path());
     assert!(stderr(&fix).contains("Fixed 0 findings"), "{}", stderr(&fix));

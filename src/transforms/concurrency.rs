@@ -35,13 +35,16 @@ const PURE_BUILTINS: &[&str] = &[
     "tuple",
 ];
 
-/// String methods without side effects (`"{}".format(x)`, `"/".join(parts)`).
+/// String methods and dict views without side effects (`"{}".format(x)`, `"/".join(parts)`,
+/// `d.items()`).
 const PURE_METHODS: &[&str] = &[
     "decode",
     "encode",
     "endswith",
     "format",
+    "items",
     "join",
+    "keys",
     "lower",
     "lstrip",
     "replace",
@@ -51,6 +54,7 @@ const PURE_METHODS: &[&str] = &[
     "startswith",
     "strip",
     "upper",
+    "values",
 ];
 
 /// Awaited methods whose order is the point: synchronisation, pacing, writes to one stream or

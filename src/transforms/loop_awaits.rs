@@ -68,6 +68,8 @@ impl Transform for LoopAwaits {
                 ),
             );
             if let Err(why) = &shape.refused {
+                // Not certain to be a missed opportunity: advice, not a warning.
+                let finding = Finding { severity: Severity::Hint, ..finding };
                 findings.push(finding.report_only(why.clone()));
                 continue;
             }
@@ -163,7 +165,10 @@ impl LoopAwaits {
         if file.model.context(call) != Context::Async || concurrency::runs_in_order(file, call) {
             return None;
         }
+        let loop_names = concurrency::binds(file, target);
         let mut refused = self.independent(file, call, &collect, Some(target))?;
+        let per_item = self.per_item(file, call, &loop_names)?;
+        refused = refused.and(per_item);
         if refused.is_ok() {
             refused = iterable_ok(file, iterable);
         }
@@ -190,7 +195,14 @@ impl LoopAwaits {
         let fors: Vec<Node> = clauses.iter().copied().filter(|c| c.kind() == "for_in_clause").collect();
         let first = *fors.first()?;
         let iterable = first.child_by_field_name("right")?;
+        let loop_names: Vec<String> = fors
+            .iter()
+            .filter_map(|clause| clause.child_by_field_name("left"))
+            .flat_map(|left| concurrency::binds(file, left))
+            .collect();
         let mut refused = self.independent(file, call, &Collect::Discard, None)?;
+        let per_item = self.per_item(file, call, &loop_names)?;
+        refused = refused.and(per_item);
         for clause in &clauses {
             if refused.is_err() {
                 break;
@@ -251,6 +263,32 @@ impl LoopAwaits {
         Some(Ok(()))
     }
 
+    /// Whether the call is one per item: it reads the loop variable (a call that does not, such
+    /// as `queue.get()` or `reader.readline()`, consumes something in order) and is not the item
+    /// itself (`for callback in hooks: await callback()` runs hooks in order). `None` when it is
+    /// not; `Some(Err)` when every item is sent to one receiver.
+    fn per_item(&self, file: &FileContext, call: Node, loop_names: &[String]) -> Option<Result<(), String>> {
+        let is_loop_name = |path: &str| loop_names.iter().any(|name| concurrency::overlaps(path, name));
+        let reads = concurrency::reads(file, call);
+        let function = call.child_by_field_name("function")?;
+        if !reads.iter().any(|read| is_loop_name(read))
+            || (function.kind() == "identifier" && is_loop_name(file.text(function)))
+        {
+            return None;
+        }
+        match concurrency::receiver(file, call) {
+            Some(receiver) if !is_loop_name(&receiver) && !file.settings.gather_same_receiver => {
+                Some(Err(format!(
+                    "every iteration calls `{}` on the same object; calls on one object may share state that forbids \
+                 concurrency (one database connection runs one query at a time), so they are not gathered; pass \
+                 --gather-same-receiver if `{receiver}` allows concurrent calls",
+                    file.text(function)
+                )))
+            }
+            _ => Some(Ok(())),
+        }
+    }
+
     /// The first loop variable that code after the loop may read before rebinding it.
     fn read_after_loop<'t>(
         &self,
@@ -305,6 +343,24 @@ impl LoopAwaits {
         let call = file.text(shape.call);
         if shape.node.kind() == "list_comprehension" {
             let clauses = &file.source[shape.call.parent()?.end_byte()..shape.node.end_byte() - 1];
+            // A comprehension laid out over lines becomes one line unless that would join a
+            // comment or a string's lines.
+            let has_comment_or_text = syntax::find_first(shape.node, |n| {
+                n.kind() == "comment" || (n.kind() == "string" && file.text(n).contains('\n'))
+            })
+            .is_some();
+            let joined;
+            let clauses = if clauses.contains('\n')
+                && !clauses.contains('\\')
+                && !has_comment_or_text
+                && !call.contains('\n')
+            {
+                let lines: Vec<&str> = clauses.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                joined = format!(" {}", lines.join(" "));
+                joined.as_str()
+            } else {
+                clauses
+            };
             let gathered = format!("await {gather_head}*({call}{clauses}))");
             let bare = shape.node.parent().is_some_and(|p| {
                 matches!(

@@ -64,12 +64,12 @@ impl Transform for SequentialAwaits {
                 });
                 if depends {
                     self.flush(file, &mut run, findings);
-                } else if let Some(shared) = run
+                } else if let Some((earlier, shared)) = run
                     .iter()
-                    .find(|earlier| earlier.receiver.is_some() && earlier.receiver == step.receiver)
+                    .find_map(|earlier| shared_object(earlier, &step).map(|shared| (earlier, shared)))
                     .filter(|_| !file.settings.gather_same_receiver)
                 {
-                    findings.push(same_receiver(file, shared, &step));
+                    findings.push(same_receiver(file, earlier, &step, &shared));
                     self.flush(file, &mut run, findings);
                 }
                 run.push(step);
@@ -126,9 +126,17 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
     })
 }
 
-/// The hint for two independent awaits on one receiver, which are not gathered by default.
-fn same_receiver(file: &FileContext, earlier: &Step, later: &Step) -> Finding {
-    let receiver = earlier.receiver.as_deref().unwrap_or_default();
+/// The object two calls both work on, if one's receiver is the other's receiver or is read by
+/// it (`app.login_user(...)` then `api_request(app, ...)`).
+fn shared_object(earlier: &Step, later: &Step) -> Option<String> {
+    let used_by = |receiver: &Option<String>, other: &Step| {
+        receiver.clone().filter(|r| other.reads.iter().any(|read| concurrency::overlaps(read, r)))
+    };
+    used_by(&earlier.receiver, later).or_else(|| used_by(&later.receiver, earlier))
+}
+
+/// The hint for two independent awaits on one object, which are not gathered by default.
+fn same_receiver(file: &FileContext, earlier: &Step, later: &Step, shared: &str) -> Finding {
     let callee = |step: &Step| file.text(step.call.child_by_field_name("function").unwrap_or(step.call));
     let calls = match (callee(earlier), callee(later)) {
         (a, b) if a == b => format!("`{a}` is awaited twice in a row"),
@@ -136,12 +144,12 @@ fn same_receiver(file: &FileContext, earlier: &Step, later: &Step) -> Finding {
     };
     let finding = Finding {
         range: earlier.statement.start_byte()..later.statement.end_byte(),
-        ..file.finding(ID, earlier.statement, format!("{calls} on the same receiver `{receiver}`"))
+        ..file.finding(ID, earlier.statement, format!("{calls} on the same object `{shared}`"))
     };
     Finding { severity: Severity::Hint, ..finding }.report_only(format!(
-        "calls on one receiver may share state that forbids concurrency (one database connection runs \
-         one query at a time), so they are not gathered; pass --gather-same-receiver if `{receiver}` \
-         allows concurrent calls"
+        "calls on one object may share state that forbids concurrency (one database connection runs \
+         one query at a time) or that orders them (a login before a request), so they are not \
+         gathered; pass --gather-same-receiver if `{shared}` allows concurrent calls"
     ))
 }
 
