@@ -49,7 +49,7 @@ impl Transform for LoopAwaits {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
-        let mut helper: Option<Option<(String, Option<Helper>)>> = None;
+        let mut helper: Option<Option<(String, Option<Helper>, bool)>> = None;
         let candidates = syntax::descendants(file.model.root(), |n| {
             matches!(n.kind(), "for_statement" | "list_comprehension")
         });
@@ -90,34 +90,33 @@ impl Transform for LoopAwaits {
                 )));
                 continue;
             }
-            let Some(asyncio) = file.model.module_ref("asyncio", node) else {
-                findings.push(finding.report_only("the name `asyncio` is not usable here"));
-                continue;
-            };
-            let mut helpers = Vec::new();
-            let gather_head = match limit {
+            // The bounded form calls the module-level helper, which alone refers to asyncio.
+            let (gather_head, helpers, needs_import) = match limit {
                 Some(limit) => {
                     let found = helper.get_or_insert_with(|| self.helper(file));
-                    let Some((name, code)) = found.clone() else {
+                    let Some((name, code, needs_import)) = found.clone() else {
                         findings.push(finding.report_only(
                             "the name `asyncio` is not usable at module level, where the bounding helper goes",
                         ));
                         continue;
                     };
-                    helpers.extend(code);
-                    format!("{name}({limit}, ")
+                    let needs_import = needs_import && code.is_some();
+                    (format!("{name}({limit}, "), code.into_iter().collect(), needs_import)
                 }
-                None => format!("{}.gather(", asyncio.name),
+                None => {
+                    let Some(asyncio) = file.model.module_ref("asyncio", node) else {
+                        findings.push(finding.report_only("the name `asyncio` is not usable here"));
+                        continue;
+                    };
+                    (format!("{}.gather(", asyncio.name), Vec::new(), asyncio.needs_import)
+                }
             };
             let mut names = FreshNames::new(file, node);
             let Some(code) = self.rewrite(file, &shape, &gather_head, &mut names) else {
                 findings.push(finding.report_only("the loop does not start its own line"));
                 continue;
             };
-            let mut imports = Vec::new();
-            if asyncio.needs_import || helpers.iter().any(|_| module_needs_import(file)) {
-                imports.push("asyncio".to_string());
-            }
+            let imports = if needs_import { vec!["asyncio".to_string()] } else { Vec::new() };
             let fix = Fix {
                 safety: Safety::Unsafe,
                 edits: vec![Edit::replace(node.byte_range(), code)],
@@ -141,10 +140,6 @@ struct Shape<'t> {
     bounded: bool,
     /// Why it cannot be rewritten, when it cannot.
     refused: Result<(), String>,
-}
-
-fn module_needs_import(file: &FileContext) -> bool {
-    file.model.module_ref("asyncio", file.model.root()).is_some_and(|m| m.needs_import)
 }
 
 impl LoopAwaits {
@@ -442,8 +437,9 @@ impl LoopAwaits {
         Some(code)
     }
 
-    /// The bounded-gather helper's name and code (`None` for the code when the file has it).
-    fn helper(&self, file: &FileContext) -> Option<(String, Option<Helper>)> {
+    /// The bounded-gather helper's name, its code (`None` when the file has it) and whether its
+    /// code needs `import asyncio`.
+    fn helper(&self, file: &FileContext) -> Option<(String, Option<Helper>, bool)> {
         let asyncio: ModuleRef = file.model.module_ref("asyncio", file.model.root())?;
         let identifiers: HashSet<&str> = syntax::descendants(file.model.root(), |n| n.kind() == "identifier")
             .into_iter()
@@ -453,14 +449,18 @@ impl LoopAwaits {
             let sfx = if n == 0 { String::new() } else { format!("_{n}") };
             let name = format!("_gather_limited{sfx}");
             if defines_async_function(file, &name) {
-                return Some((name, None));
+                return Some((name, None, false));
             }
             if !identifiers.contains(name.as_str()) {
                 let mut code = HELPER.replace("{sfx}", &sfx).replace("{asyncio}", &asyncio.name);
                 if file.style.quote == '\'' {
                     code = code.replace('"', "'");
                 }
-                return Some((name, Some(Helper { code: file.style.render(&code, "") })));
+                return Some((
+                    name,
+                    Some(Helper { code: file.style.render(&code, "") }),
+                    asyncio.needs_import,
+                ));
             }
         }
         unreachable!("some suffix is always free")
