@@ -40,8 +40,9 @@ impl Transform for GatherToTaskgroup {
             let mut cursor = arguments.walk();
             let args: Vec<Node> =
                 arguments.named_children(&mut cursor).filter(|a| a.kind() != "comment").collect();
-            // `return_exceptions` has no TaskGroup equivalent.
-            if args.is_empty() || args.iter().any(|a| a.kind() == "keyword_argument") {
+            // `return_exceptions` has no TaskGroup equivalent; unpacked arguments may be tasks or
+            // futures (as in asyncmod's own bounded-gather helper), which `create_task` rejects.
+            if args.is_empty() || args.iter().any(|a| matches!(a.kind(), "keyword_argument" | "list_splat")) {
                 continue;
             }
             if file.model.context(call) != Context::Async {
@@ -80,9 +81,6 @@ impl GatherToTaskgroup {
         args: &[Node<'t>],
     ) -> Result<(std::ops::Range<usize>, String, bool), String> {
         for arg in args {
-            if arg.kind() == "list_splat" {
-                return Err("its arguments are unpacked with `*`, and may be futures, which a TaskGroup does not take".into());
-            }
             if !self.makes_coroutine(file, *arg) {
                 return Err(format!(
                     "`{}` may be a task or future, which `TaskGroup.create_task` does not take",

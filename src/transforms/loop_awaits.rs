@@ -335,43 +335,12 @@ impl LoopAwaits {
         gather_head: &str,
         names: &mut FreshNames,
     ) -> Option<String> {
-        let call = file.text(shape.call);
         if shape.node.kind() == "list_comprehension" {
-            let clauses = &file.source[shape.call.parent()?.end_byte()..shape.node.end_byte() - 1];
-            // A comprehension laid out over lines becomes one line unless that would join a
-            // comment or a string's lines.
-            let has_comment_or_text = syntax::find_first(shape.node, |n| {
-                n.kind() == "comment" || (n.kind() == "string" && file.text(n).contains('\n'))
-            })
-            .is_some();
-            let joined;
-            let clauses = if clauses.contains('\n')
-                && !clauses.contains('\\')
-                && !has_comment_or_text
-                && !call.contains('\n')
-            {
-                let lines: Vec<&str> = clauses.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-                joined = format!(" {}", lines.join(" "));
-                joined.as_str()
-            } else {
-                clauses
-            };
-            let gathered = format!("await {gather_head}*({call}{clauses}))");
-            let bare = shape.node.parent().is_some_and(|p| {
-                matches!(
-                    p.kind(),
-                    "assignment"
-                        | "expression_statement"
-                        | "return_statement"
-                        | "argument_list"
-                        | "keyword_argument"
-                        | "parenthesized_expression"
-                        | "for_statement"
-                )
-            });
-            return Some(if bare { gathered } else { format!("({gathered})") });
+            return self.comprehension_rewrite(file, shape, gather_head);
         }
         let indent = concurrency::line_indent(file, shape.node)?;
+        // The call moves from the loop body to the loop's own line.
+        let call = concurrency::reindent(file, shape.call, indent);
         let nl = file.style.newline;
         let unit = &file.style.indent;
         let mut code = String::new();
@@ -435,6 +404,44 @@ impl LoopAwaits {
             }
         }
         Some(code)
+    }
+
+    /// The gather that replaces `[await f(x) for x in xs ...]`.
+    fn comprehension_rewrite(&self, file: &FileContext, shape: &Shape, gather_head: &str) -> Option<String> {
+        let call = file.text(shape.call);
+        let clauses = &file.source[shape.call.parent()?.end_byte()..shape.node.end_byte() - 1];
+        // A comprehension laid out over lines becomes one line unless that would join a comment
+        // or a string's lines.
+        let has_comment_or_text = syntax::find_first(shape.node, |n| {
+            n.kind() == "comment" || (n.kind() == "string" && file.text(n).contains('\n'))
+        })
+        .is_some();
+        let joined;
+        let clauses = if clauses.contains('\n')
+            && !clauses.contains('\\')
+            && !has_comment_or_text
+            && !call.contains('\n')
+        {
+            let lines: Vec<&str> = clauses.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            joined = format!(" {}", lines.join(" "));
+            joined.as_str()
+        } else {
+            clauses
+        };
+        let gathered = format!("await {gather_head}*({call}{clauses}))");
+        let bare = shape.node.parent().is_some_and(|p| {
+            matches!(
+                p.kind(),
+                "assignment"
+                    | "expression_statement"
+                    | "return_statement"
+                    | "argument_list"
+                    | "keyword_argument"
+                    | "parenthesized_expression"
+                    | "for_statement"
+            )
+        });
+        Some(if bare { gathered } else { format!("({gathered})") })
     }
 
     /// The bounded-gather helper's name, its code (`None` when the file has it) and whether its
