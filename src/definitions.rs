@@ -18,6 +18,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("missing-await", include_str!("../transforms/missing-await.toml")),
     ("requests-to-aiohttp", include_str!("../transforms/requests-to-aiohttp.toml")),
     ("httpx-to-async", include_str!("../transforms/httpx-to-async.toml")),
+    ("sequential-awaits", include_str!("../transforms/sequential-awaits.toml")),
+    ("loop-awaits", include_str!("../transforms/loop-awaits.toml")),
+    ("gather-to-taskgroup", include_str!("../transforms/gather-to-taskgroup.toml")),
+    ("gather-exceptions", include_str!("../transforms/gather-exceptions.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +69,9 @@ pub struct LeaveAlone {
     /// Whether the code is still reported (without a fix) rather than not reported at all.
     #[serde(default)]
     pub reported: bool,
+    /// Command-line flags the case is checked with (`--target-version py311` for an opt-in).
+    #[serde(default)]
+    pub args: Vec<String>,
 }
 
 impl Definition {

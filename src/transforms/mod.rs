@@ -14,13 +14,18 @@ use crate::finding::{Finding, Severity};
 use crate::semantic::Model;
 use crate::source::Style;
 
+mod concurrency;
 mod dangling_task;
 mod event_loop_api;
 mod executor_to_thread;
+mod gather_exceptions;
+mod gather_to_taskgroup;
 mod httpx_to_async;
 mod kept_objects;
+mod loop_awaits;
 mod missing_await;
 mod requests_to_aiohttp;
+mod sequential_awaits;
 mod statements;
 mod time_sleep;
 
@@ -83,6 +88,10 @@ static ALL: &[&dyn Transform] = &[
     &missing_await::MissingAwait,
     &requests_to_aiohttp::RequestsToAiohttp,
     &httpx_to_async::HttpxToAsync,
+    &sequential_awaits::SequentialAwaits,
+    &loop_awaits::LoopAwaits,
+    &gather_to_taskgroup::GatherToTaskgroup,
+    &gather_exceptions::GatherExceptions,
 ];
 
 /// Every transform, in definition order.
