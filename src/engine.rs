@@ -182,6 +182,19 @@ pub fn fix(
     settings: &Settings,
     transforms: &[&dyn Transform],
 ) -> Result<FixOutcome, Unanalysable> {
+    fix_observed(path, source, settings, transforms, &mut |_| {})
+}
+
+/// [`fix`], calling `after_pass` with the text after each pass that landed fixes. A fix of one
+/// pass may enable a fix of another transform in the next (a request moved to a thread becomes an
+/// awaited call that can be gathered), so checks of what a pass may touch look at each pass alone.
+pub fn fix_observed(
+    path: &Path,
+    source: &str,
+    settings: &Settings,
+    transforms: &[&dyn Transform],
+    after_pass: &mut dyn FnMut(&str),
+) -> Result<FixOutcome, Unanalysable> {
     if let Some(line) = crate::source::lone_carriage_return_line(source.as_bytes()) {
         return Err(Unanalysable::LoneCarriageReturn { line });
     }
@@ -218,6 +231,7 @@ pub fn fix(
                     *applied.entry(finding.transform).or_default() += 1;
                 }
                 current = next;
+                after_pass(&current);
             }
             Err(_) => {
                 // Find the culprits one by one; land the first good fix and re-analyse.
@@ -226,6 +240,7 @@ pub fn fix(
                         Ok(next) => {
                             *applied.entry(finding.transform).or_default() += 1;
                             current = next;
+                            after_pass(&current);
                             break;
                         }
                         Err(why) => {
