@@ -2,6 +2,7 @@
 //! safety, severity, minimum Python version and examples. `list`, `explain` and the test suite read
 //! them, so the docs cannot drift from behaviour.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -16,6 +17,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("executor-to-thread", include_str!("../transforms/executor-to-thread.toml")),
     ("event-loop-api", include_str!("../transforms/event-loop-api.toml")),
     ("missing-await", include_str!("../transforms/missing-await.toml")),
+    ("blocking-call", include_str!("../transforms/blocking-call.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -42,6 +44,30 @@ pub struct Definition {
     pub examples: Vec<Example>,
     #[serde(default)]
     pub leave_alone: Vec<LeaveAlone>,
+    /// Callables the transform knows, by qualified name, with what to do about a call in a
+    /// coroutine (`blocking-call`, `cpu-bound`). Data, so the catalogue grows without code.
+    #[serde(default)]
+    pub blocking: BTreeMap<String, CallKind>,
+}
+
+/// What a known blocking or CPU-heavy callable needs when a coroutine calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallKind {
+    /// Blocks while it runs, and its result is plain data: run the call in a thread.
+    Thread,
+    /// Starts a process whose handle blocks when used: use asyncio's subprocess API instead.
+    Subprocess,
+    /// Returns an object (a response, a socket, a lazy iterator) whose later use blocks too:
+    /// the whole use must move to a thread.
+    BlockingResult,
+    /// Blocking, but another transform rewrites it in coroutines (`time.sleep`, `requests.get`);
+    /// it still makes a sync helper that calls it blocking.
+    Elsewhere,
+    /// CPU-heavy C code that releases the GIL: a thread runs it in parallel.
+    CpuReleasesGil,
+    /// CPU-heavy code that holds the GIL: only a process runs it in parallel.
+    CpuHoldsGil,
 }
 
 #[derive(Debug, Deserialize)]

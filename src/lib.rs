@@ -6,6 +6,7 @@
 //! applies their fixes (with [`imports`] and [`verify`]), [`write`] stores the result atomically and
 //! [`print`] reports.
 
+pub mod blocking;
 pub mod cleanup;
 pub mod cli;
 pub mod config;

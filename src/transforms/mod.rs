@@ -14,11 +14,13 @@ use crate::finding::{Finding, Severity};
 use crate::semantic::Model;
 use crate::source::Style;
 
+mod blocking_call;
 mod dangling_task;
 mod event_loop_api;
 mod executor_to_thread;
 mod missing_await;
 mod time_sleep;
+mod to_thread;
 
 pub trait Transform: Sync {
     /// The id of its definition in `transforms/`.
@@ -77,6 +79,7 @@ static ALL: &[&dyn Transform] = &[
     &executor_to_thread::ExecutorToThread,
     &event_loop_api::EventLoopApi,
     &missing_await::MissingAwait,
+    &blocking_call::BlockingCall,
 ];
 
 /// Every transform, in definition order.

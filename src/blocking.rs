@@ -1,0 +1,118 @@
+//! Which calls block: the catalogue of known blocking (and CPU-heavy) callables, kept as data in
+//! `transforms/blocking-call.toml` and `transforms/cpu-bound.toml` and extended by
+//! `--blocking-callable`, and the name a call is known by in it.
+
+use tree_sitter::Node;
+
+use crate::config::Settings;
+use crate::definitions::{self, CallKind};
+use crate::semantic::{Model, Resolved};
+use crate::syntax::text;
+
+/// The definition whose `[blocking]` table lists the blocking callables.
+pub const BLOCKING_CATALOGUE: &str = "blocking-call";
+/// The definition whose `[blocking]` table lists the CPU-heavy callables.
+pub const CPU_CATALOGUE: &str = "cpu-bound";
+
+/// Builtins that block; a call of the unshadowed name is known as `builtins.<name>`.
+const BLOCKING_BUILTINS: &[&str] = &["open", "input"];
+
+/// Classes whose instances' methods the catalogue lists as `pathlib.Path.<method>`.
+const PATH_CLASSES: &[&str] = &["pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"];
+
+/// What to do about a call of `name` in a coroutine, per the catalogue of `definition`; the
+/// blocking catalogue also holds the user's `--blocking-callable` names (run in a thread).
+pub fn kind_of(definition: &str, name: &str, settings: &Settings) -> Option<CallKind> {
+    let listed = definitions::get(definition).and_then(|d| d.blocking.get(name).copied());
+    listed.or_else(|| {
+        (definition == BLOCKING_CATALOGUE && settings.blocking_callables.iter().any(|extra| extra == name))
+            .then_some(CallKind::Thread)
+    })
+}
+
+/// Whether a call of `name` blocks the thread that makes it (every kind in the blocking
+/// catalogue does).
+pub fn blocks(name: &str, settings: &Settings) -> bool {
+    kind_of(BLOCKING_CATALOGUE, name, settings).is_some()
+}
+
+/// The name the catalogue knows `call`'s callee by: its qualified name through imports
+/// (`sp.run` after `import subprocess as sp` is `subprocess.run`), `builtins.open` for the
+/// unshadowed builtin, `pathlib.Path.read_text` for `Path(p).read_text()`.
+pub fn callable_name(model: &Model, call: Node) -> Option<String> {
+    let function = call.child_by_field_name("function")?;
+    if let Some(qualified) = model.qualified_name(function) {
+        return Some(qualified);
+    }
+    match function.kind() {
+        "identifier" => {
+            let name = text(function, model.source());
+            (BLOCKING_BUILTINS.contains(&name) && model.resolve(name, function) == Resolved::Unbound)
+                .then(|| format!("builtins.{name}"))
+        }
+        "attribute" => {
+            let method = text(function.child_by_field_name("attribute")?, model.source());
+            let object = function.child_by_field_name("object")?;
+            let constructor = object.child_by_field_name("function").filter(|_| object.kind() == "call")?;
+            let class = model.qualified_name(constructor)?;
+            PATH_CLASSES.contains(&class.as_str()).then(|| format!("pathlib.Path.{method}"))
+        }
+        _ => None,
+    }
+}
+
+/// Byte strings one of which a file must contain to call anything in the blocking catalogue
+/// (or `--blocking-callable`): each name's first part (`subprocess`, `open`, `Path`, ...).
+pub fn may_call_blocking(bytes: &[u8], settings: &Settings) -> bool {
+    let listed = definitions::get(BLOCKING_CATALOGUE).into_iter().flat_map(|d| d.blocking.keys());
+    listed.chain(&settings.blocking_callables).any(|name| {
+        let needle = match name.split('.').collect::<Vec<_>>().as_slice() {
+            ["builtins", builtin] => *builtin,
+            ["pathlib", "Path", ..] => "Path",
+            [first, ..] => *first,
+            [] => return false,
+        };
+        memchr::memmem::find(bytes, needle.as_bytes()).is_some()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{self, parse};
+
+    fn name_of_first_call(source: &str) -> Option<String> {
+        let tree = parse(source);
+        let model = Model::new(source, tree.root_node());
+        let calls = syntax::descendants(tree.root_node(), |n| n.kind() == "call");
+        callable_name(&model, *calls.first()?)
+    }
+
+    #[test]
+    fn names_calls_through_aliases_builtins_and_path_objects() {
+        assert_eq!(name_of_first_call("import subprocess as sp\nsp.run(x)\n"), Some("subprocess.run".into()));
+        assert_eq!(
+            name_of_first_call("from os import path\npath.exists(p)\n"),
+            Some("os.path.exists".into())
+        );
+        assert_eq!(name_of_first_call("input()\n"), Some("builtins.input".into()));
+        assert_eq!(name_of_first_call("def input(): pass\ninput()\n"), None);
+        assert_eq!(
+            name_of_first_call("from pathlib import Path\nPath(p).read_text()\n").as_deref(),
+            Some("pathlib.Path.read_text")
+        );
+        assert_eq!(name_of_first_call("Path(p).read_text()\n"), None);
+    }
+
+    #[test]
+    fn catalogue_holds_stdlib_and_user_callables() {
+        let mut settings = Settings::default();
+        assert_eq!(kind_of(BLOCKING_CATALOGUE, "subprocess.run", &settings), Some(CallKind::Thread));
+        assert_eq!(kind_of(BLOCKING_CATALOGUE, "subprocess.Popen", &settings), Some(CallKind::Subprocess));
+        assert_eq!(kind_of(BLOCKING_CATALOGUE, "boto3.client", &settings), None);
+        settings.blocking_callables.push("boto3.client".into());
+        assert_eq!(kind_of(BLOCKING_CATALOGUE, "boto3.client", &settings), Some(CallKind::Thread));
+        assert!(may_call_blocking(b"import boto3", &settings));
+        assert!(!may_call_blocking(b"x = 1", &Settings::default()));
+    }
+}

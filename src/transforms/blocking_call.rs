@@ -1,0 +1,121 @@
+//! `blocking-call`: a known blocking call in a coroutine (`subprocess.run`, `shutil.copy`,
+//! `os.path.exists`, `input`, `Path(p).read_text()`, `json.load`, ...) becomes
+//! `await asyncio.to_thread(fn, *args, **kwargs)`; a call whose result blocks when used
+//! (`subprocess.Popen`, `urlopen`, `open`) is reported with advice.
+//! The catalogue is data: the `[blocking]` table of `transforms/blocking-call.toml`, plus
+//! `--blocking-callable`. Documentation, safety and examples: the same file.
+
+use tree_sitter::Node;
+
+use crate::blocking::{self, BLOCKING_CATALOGUE};
+use crate::definitions::CallKind;
+use crate::finding::Finding;
+use crate::semantic::Context;
+use crate::transforms::{FileContext, Transform, to_thread};
+
+pub struct BlockingCall;
+
+const ID: &str = "blocking-call";
+
+impl Transform for BlockingCall {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn triggers(&self) -> &'static [&'static [&'static str]] {
+        // The catalogue is extended at run time (`--blocking-callable`): any coroutine may hold one.
+        &[&["async def"]]
+    }
+
+    fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        for &call in file.calls {
+            let Some(name) = blocking::callable_name(file.model, call) else { continue };
+            let Some(kind) = blocking::kind_of(BLOCKING_CATALOGUE, &name, file.settings) else { continue };
+            let why_not_await = match file.model.context(call) {
+                Context::Sync => continue,
+                Context::Async => None,
+                Context::AsyncNoAwait(why) => Some(why),
+            };
+            let shown = short_name(&name);
+            let finding = match kind {
+                CallKind::Elsewhere | CallKind::CpuReleasesGil | CallKind::CpuHoldsGil => continue,
+                CallKind::Thread => file.finding(
+                    ID,
+                    call,
+                    format!("`{shown}(...)` blocks the event loop in a coroutine; run it in a thread"),
+                ),
+                CallKind::Subprocess => {
+                    findings.push(file.finding(ID, call, format!("`{shown}(...)` blocks the event loop")).report_only(
+                        "the process handle blocks again when used (wait, communicate, reads): start it with \
+                         `await asyncio.create_subprocess_exec(...)` instead, or move the whole use into a plain \
+                         function run with `asyncio.to_thread`",
+                    ));
+                    continue;
+                }
+                CallKind::BlockingResult => {
+                    let advice = if name == "builtins.open" {
+                        open_advice(file, call)
+                    } else {
+                        "moving only this call to a thread does not help: move the call and every use of its \
+                         result into a plain function and `await asyncio.to_thread(that_function)`"
+                            .to_string()
+                    };
+                    findings.push(
+                        file.finding(
+                            ID,
+                            call,
+                            format!(
+                                "`{shown}(...)` blocks the event loop, and so does using what it returns"
+                            ),
+                        )
+                        .report_only(advice),
+                    );
+                    continue;
+                }
+            };
+            if let Some(why) = why_not_await {
+                findings.push(finding.report_only(format!(
+                    "`await` cannot go {why}; move the call into the coroutine body or into a plain function \
+                     run with `asyncio.to_thread`"
+                )));
+                continue;
+            }
+            match to_thread::run_in_thread(file, call) {
+                Ok(fix) => findings.push(finding.with_fix(fix)),
+                Err(why) => findings.push(finding.report_only(why)),
+            }
+        }
+    }
+}
+
+/// `builtins.open` is shown as `open`, `pathlib.Path.read_text` as `Path(...).read_text`.
+fn short_name(name: &str) -> String {
+    if let Some(builtin) = name.strip_prefix("builtins.") {
+        builtin.to_string()
+    } else if let Some(method) = name.strip_prefix("pathlib.Path.") {
+        format!("Path(...).{method}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// What to do about `open(...)` in a coroutine: the reads and writes on the file block too.
+fn open_advice(file: &FileContext, call: Node) -> String {
+    let in_with = call.parent().is_some_and(|p| p.kind() == "with_item" || p.kind() == "as_pattern");
+    let aiofiles = if file.settings.prefer.contains("aiofiles") {
+        "; or use `async with aiofiles.open(...)` and await its reads and writes"
+    } else {
+        ""
+    };
+    if in_with {
+        format!(
+            "the reads and writes in the `with` block block too: move the whole block into a plain function and \
+             `await asyncio.to_thread(that_function)`{aiofiles}"
+        )
+    } else {
+        format!(
+            "the reads and writes on the file block too: move the opening and every use of the file into a plain \
+             function and `await asyncio.to_thread(that_function)`{aiofiles}"
+        )
+    }
+}
