@@ -61,8 +61,8 @@ pub fn callable_name(model: &Model, call: Node) -> Option<String> {
     }
 }
 
-/// Byte strings one of which a file must contain to call anything in the blocking catalogue
-/// (or `--blocking-callable`): each name's first part (`subprocess`, `open`, `Path`, ...).
+/// Whether `bytes` may call anything in the blocking catalogue (or `--blocking-callable`): it
+/// holds the first part of one of their names as a word (`subprocess`, `os`, `open`, `Path`).
 pub fn may_call_blocking(bytes: &[u8], settings: &Settings) -> bool {
     let listed = definitions::get(BLOCKING_CATALOGUE).into_iter().flat_map(|d| d.blocking.keys());
     listed.chain(&settings.blocking_callables).any(|name| {
@@ -72,7 +72,17 @@ pub fn may_call_blocking(bytes: &[u8], settings: &Settings) -> bool {
             [first, ..] => *first,
             [] => return false,
         };
-        memchr::memmem::find(bytes, needle.as_bytes()).is_some()
+        contains_word(bytes, needle.as_bytes())
+    })
+}
+
+/// Whether `word` occurs in `bytes` with no identifier character right before or after it.
+pub fn contains_word(bytes: &[u8], word: &[u8]) -> bool {
+    let is_identifier = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    memchr::memmem::find_iter(bytes, word).any(|at| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + word.len()).copied();
+        !before.is_some_and(is_identifier) && !after.is_some_and(is_identifier)
     })
 }
 
@@ -113,6 +123,7 @@ mod tests {
         settings.blocking_callables.push("boto3.client".into());
         assert_eq!(kind_of(BLOCKING_CATALOGUE, "boto3.client", &settings), Some(CallKind::Thread));
         assert!(may_call_blocking(b"import boto3", &settings));
-        assert!(!may_call_blocking(b"x = 1", &Settings::default()));
+        assert!(!may_call_blocking(b"host = close(posix)", &Settings::default()));
+        assert!(may_call_blocking(b"import os\n", &Settings::default()));
     }
 }

@@ -16,6 +16,7 @@ use crate::engine::{self, FixStatus, Reported};
 use crate::finding::{Safety, Severity};
 use crate::prefilter;
 use crate::print;
+use crate::project::Project;
 use crate::source::{FileError, FileProblem, SourceFile};
 use crate::transforms::{self, Transform};
 use crate::verify;
@@ -237,13 +238,14 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
         threads: jobs,
     };
     let (files, walk_errors) = walk::python_files(&args.paths, &options);
+    let project = Project::new(&files, &settings);
 
     let progress = progress_bar(files.len(), args.quiet);
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let results: Vec<FileResult> = files
         .par_iter()
         .map(|path| {
-            let result = process(path, mode, &settings, &transforms, color);
+            let result = process(path, mode, &settings, &transforms, &project, color);
             progress.inc(1);
             result
         })
@@ -330,6 +332,7 @@ fn process(
     mode: Mode,
     settings: &Settings,
     transforms: &[&dyn Transform],
+    project: &Project,
     color: bool,
 ) -> FileResult {
     let mut result = FileResult { path: path.to_path_buf(), ..FileResult::default() };
@@ -372,12 +375,13 @@ fn process(
     if mode == Mode::Check {
         // Tree-sitter accepts some invalid code (Python 2 prints) without an error node: check
         // with the strict parser before offering fixes.
-        let checked = engine::analyze(path, &file.text, settings, transforms).and_then(|findings| {
-            if findings.iter().any(|f| f.fix.is_some()) {
-                verify::parses(&file.text)?;
-            }
-            Ok(findings)
-        });
+        let checked = engine::analyze_in_project(path, &file.text, settings, transforms, Some(project))
+            .and_then(|findings| {
+                if findings.iter().any(|f| f.fix.is_some()) {
+                    verify::parses(&file.text)?;
+                }
+                Ok(findings)
+            });
         let findings = match checked {
             Ok(findings) => findings,
             Err(e) => {
@@ -388,7 +392,7 @@ fn process(
         result.findings = engine::report(&file.text, &findings, settings);
         return result;
     }
-    let outcome = match engine::fix(path, &file.text, settings, transforms) {
+    let outcome = match engine::fix_in_project(path, &file.text, settings, transforms, Some(project)) {
         Ok(outcome) => outcome,
         Err(e) => {
             result.error = Some(syntax_error(e));

@@ -18,6 +18,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("event-loop-api", include_str!("../transforms/event-loop-api.toml")),
     ("missing-await", include_str!("../transforms/missing-await.toml")),
     ("blocking-call", include_str!("../transforms/blocking-call.toml")),
+    ("blocking-helper", include_str!("../transforms/blocking-helper.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

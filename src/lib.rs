@@ -16,6 +16,7 @@ pub mod finding;
 pub mod imports;
 pub mod prefilter;
 pub mod print;
+pub mod project;
 pub mod semantic;
 pub mod source;
 pub mod suppress;

@@ -11,14 +11,16 @@ use tree_sitter::Node;
 use crate::config::Settings;
 use crate::definitions;
 use crate::finding::{Finding, Severity};
+use crate::project::Project;
 use crate::semantic::Model;
 use crate::source::Style;
 
 mod blocking_call;
+mod blocking_helper;
 mod dangling_task;
 mod event_loop_api;
 mod executor_to_thread;
-mod missing_await;
+pub(crate) mod missing_await;
 mod time_sleep;
 mod to_thread;
 
@@ -42,6 +44,9 @@ pub struct FileContext<'a, 't> {
     pub calls: &'a [Node<'t>],
     pub style: &'a Style,
     pub settings: &'a Settings,
+    /// The other modules of the run, for cross-module facts; `None` when a file is analysed on
+    /// its own.
+    pub project: Option<&'a Project>,
 }
 
 impl<'t> FileContext<'_, 't> {
@@ -80,6 +85,7 @@ static ALL: &[&dyn Transform] = &[
     &event_loop_api::EventLoopApi,
     &missing_await::MissingAwait,
     &blocking_call::BlockingCall,
+    &blocking_helper::BlockingHelper,
 ];
 
 /// Every transform, in definition order.

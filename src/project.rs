@@ -1,0 +1,454 @@
+//! The project index: what one file's transforms need to know about the other modules of the run
+//! (does this imported sync function block, through which calls? is this imported name a
+//! coroutine function?).
+//!
+//! It is lazy, so that a large tree costs little: a module is read and parsed only when code being
+//! analysed calls into it (through a resolved import), and only when a byte scan says it could
+//! hold an answer (a blocking callable's name, `async def`, or a relative import to follow).
+//! Each module is summarised once per run, by whichever worker asks first.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tree_sitter::Node;
+
+use crate::blocking;
+use crate::config::Settings;
+use crate::definitions::CallKind;
+use crate::semantic::{Model, Resolved};
+use crate::syntax::{self, is_async_def, text};
+use crate::transforms::missing_await::{is_async_generator, unknown_decorator};
+
+/// Re-exports followed at most this far (`pkg/__init__.py` importing from `pkg/util.py`, ...).
+const MAX_REEXPORTS: usize = 8;
+/// Call chains followed at most this deep.
+const MAX_CHAIN: usize = 64;
+
+/// What a module-level function of the project is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FunctionKind {
+    /// A plain `def`.
+    Sync,
+    /// An `async def` that returns a coroutine.
+    Coroutine,
+    /// An `async def` that yields: calling it creates an async generator, not a coroutine.
+    AsyncGenerator,
+    /// An `async def` under a decorator that may change what it returns (the decorator's text).
+    DecoratedCoroutine(String),
+}
+
+/// A call made by a function, as far as the module alone can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Callee {
+    /// A module-level function of the same module.
+    Local(String),
+    /// An imported name, fully qualified (`pkg.util.load`, or `.util.load` for a relative import).
+    Imported(String),
+}
+
+#[derive(Debug)]
+struct FunctionFacts {
+    kind: FunctionKind,
+    /// The first call in its body to a blocking callable, by catalogue name.
+    blocking_call: Option<String>,
+    /// The other calls in its body that may reach project code, in source order.
+    callees: Vec<Callee>,
+}
+
+/// One module's summary: its module-level functions, and the names it imports (to follow
+/// re-exports).
+#[derive(Debug, Default)]
+pub struct ModuleFacts {
+    functions: HashMap<String, FunctionFacts>,
+    imports: HashMap<String, String>,
+}
+
+impl ModuleFacts {
+    /// Summarises a parsed module.
+    pub fn build(model: &Model, settings: &Settings) -> ModuleFacts {
+        let root = model.root();
+        let source = model.source();
+        let mut facts = ModuleFacts::default();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut cursor = root.walk();
+        let statements: Vec<Node> = root.named_children(&mut cursor).collect();
+        for statement in statements {
+            let definition = match statement.kind() {
+                "decorated_definition" => statement.child_by_field_name("definition"),
+                "function_definition" => Some(statement),
+                "import_statement" | "import_from_statement" => {
+                    facts.record_imports(model, statement);
+                    None
+                }
+                _ => None,
+            };
+            let Some(definition) = definition.filter(|d| d.kind() == "function_definition") else { continue };
+            let Some(name) = definition.child_by_field_name("name").map(|n| text(n, source)) else {
+                continue;
+            };
+            // A name defined twice means whichever ran last: nothing is known about it.
+            if !seen.insert(name) {
+                facts.functions.remove(name);
+                continue;
+            }
+            let kind = if !is_async_def(definition) {
+                FunctionKind::Sync
+            } else if is_async_generator(definition) {
+                FunctionKind::AsyncGenerator
+            } else if let Some(decorator) = unknown_decorator(source, definition) {
+                FunctionKind::DecoratedCoroutine(decorator.to_string())
+            } else {
+                FunctionKind::Coroutine
+            };
+            let (blocking_call, callees) = if kind == FunctionKind::Sync {
+                calls_of(model, definition, settings)
+            } else {
+                (None, Vec::new())
+            };
+            facts.functions.insert(name.to_string(), FunctionFacts { kind, blocking_call, callees });
+        }
+        facts
+    }
+
+    fn record_imports(&mut self, model: &Model, statement: Node) {
+        for identifier in syntax::descendants(statement, |n| n.kind() == "identifier") {
+            // The bound names: an alias, or a plain imported name (the first part for `import a.b`).
+            let name = text(identifier, model.source());
+            if let Resolved::Import(qualified) = model.resolve(name, model.root()) {
+                self.imports.insert(name.to_string(), qualified);
+            }
+        }
+    }
+
+    /// What kind of function the module binds to `name` at module level, if it defines one.
+    pub fn function_kind(&self, name: &str) -> Option<&FunctionKind> {
+        self.functions.get(name).map(|f| &f.kind)
+    }
+}
+
+/// The blocking call and the possibly-project calls made directly in a function's body (not in
+/// nested functions, lambdas or classes, which run when they are called, if ever).
+fn calls_of(model: &Model, definition: Node, settings: &Settings) -> (Option<String>, Vec<Callee>) {
+    let Some(body) = definition.child_by_field_name("body") else { return (None, Vec::new()) };
+    let mut blocking_call = None;
+    let mut callees = Vec::new();
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "function_definition" | "lambda" | "class_definition" => continue,
+            "call" => {
+                if let Some(name) = blocking::callable_name(model, node) {
+                    let kind = blocking::kind_of(blocking::BLOCKING_CATALOGUE, &name, settings);
+                    // Starting a process returns at once; only using its handle blocks.
+                    if kind.is_some_and(|k| k != CallKind::Subprocess) {
+                        blocking_call.get_or_insert(name);
+                    }
+                }
+                if let Some(callee) = callee_of(model, node) {
+                    callees.push(callee);
+                }
+            }
+            _ => {}
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    (blocking_call, callees)
+}
+
+/// Who `call` calls, when that may be a module-level function of this module or an imported one.
+fn callee_of(model: &Model, call: Node) -> Option<Callee> {
+    let function = call.child_by_field_name("function")?;
+    match function.kind() {
+        "identifier" => {
+            let name = text(function, model.source());
+            match model.resolve(name, function) {
+                Resolved::Import(qualified) => Some(Callee::Imported(qualified)),
+                Resolved::Other if model.resolves_to_module_scope(name, function) => {
+                    Some(Callee::Local(name.to_string()))
+                }
+                _ => None,
+            }
+        }
+        "attribute" => model.qualified_name(function).map(Callee::Imported),
+        _ => None,
+    }
+}
+
+/// A module-level function of the project: the module's file and the function's name.
+#[derive(Debug, Clone)]
+pub struct FunctionRef {
+    pub module: PathBuf,
+    pub name: String,
+    pub facts: Arc<ModuleFacts>,
+}
+
+type Slot = Arc<OnceLock<Option<Arc<ModuleFacts>>>>;
+
+/// The modules of one run and, filled lazily, their summaries.
+pub struct Project {
+    files: HashSet<PathBuf>,
+    settings: Settings,
+    modules: Mutex<HashMap<PathBuf, Slot>>,
+    parsed: AtomicUsize,
+}
+
+impl std::fmt::Debug for Project {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Project").field("files", &self.files.len()).finish_non_exhaustive()
+    }
+}
+
+impl Project {
+    /// The project made of `files` (the files of the run). Nothing is read yet.
+    pub fn new(files: &[PathBuf], settings: &Settings) -> Project {
+        Project {
+            files: files.iter().map(|f| normalize(f)).collect(),
+            settings: settings.clone(),
+            modules: Mutex::new(HashMap::new()),
+            parsed: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many modules other than the ones being analysed were read and parsed so far.
+    pub fn parsed_modules(&self) -> usize {
+        self.parsed.load(Ordering::Relaxed)
+    }
+
+    fn slot(&self, module: &Path) -> Slot {
+        let mut modules = self.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        modules.entry(module.to_path_buf()).or_default().clone()
+    }
+
+    /// The summary of the file being analysed, built from its parsed model (once per run).
+    pub fn current(&self, path: &Path, model: &Model) -> Arc<ModuleFacts> {
+        let slot = self.slot(&normalize(path));
+        let facts = slot.get_or_init(|| Some(Arc::new(ModuleFacts::build(model, &self.settings))));
+        facts.clone().unwrap_or_else(|| Arc::new(ModuleFacts::build(model, &self.settings)))
+    }
+
+    /// The summary of another module of the run, read and parsed on first use; `None` when it
+    /// cannot hold an answer or cannot be parsed.
+    fn facts(&self, module: &Path) -> Option<Arc<ModuleFacts>> {
+        let slot = self.slot(module);
+        slot.get_or_init(|| self.summarise(module)).clone()
+    }
+
+    fn summarise(&self, module: &Path) -> Option<Arc<ModuleFacts>> {
+        let bytes = std::fs::read(module).ok()?;
+        let could_answer = memchr::memmem::find(&bytes, b"async def").is_some()
+            || memchr::memmem::find(&bytes, b"from .").is_some()
+            || blocking::may_call_blocking(&bytes, &self.settings);
+        if !could_answer {
+            return None;
+        }
+        let text = crate::source::decode(module, &bytes).ok()?;
+        let tree = syntax::parse(text);
+        if tree.root_node().has_error() {
+            return None;
+        }
+        self.parsed.fetch_add(1, Ordering::Relaxed);
+        let model = Model::new(text, tree.root_node());
+        Some(Arc::new(ModuleFacts::build(&model, &self.settings)))
+    }
+
+    /// The project function that `qualified` (an imported name, as written in `from`) refers to,
+    /// following re-exports through other modules' imports.
+    pub fn resolve(&self, from: &Path, qualified: &str) -> Option<FunctionRef> {
+        let mut from = normalize(from);
+        let mut qualified = qualified.to_string();
+        for _ in 0..MAX_REEXPORTS {
+            let (module, name) = self.module_file(&from, &qualified)?;
+            let facts = self.facts(&module)?;
+            if facts.functions.contains_key(&name) {
+                return Some(FunctionRef { module, name, facts });
+            }
+            qualified = facts.imports.get(&name)?.clone();
+            from = module;
+        }
+        None
+    }
+
+    /// The file of the run that defines the module part of `qualified` as imported in `from`,
+    /// and the remaining (function) name.
+    fn module_file(&self, from: &Path, qualified: &str) -> Option<(PathBuf, String)> {
+        let level = qualified.chars().take_while(|&c| c == '.').count();
+        let (module_parts, name) = qualified[level..].rsplit_once('.').unwrap_or(("", &qualified[level..]));
+        let module_parts: Vec<&str> = module_parts.split('.').filter(|p| !p.is_empty()).collect();
+        let bases: Vec<PathBuf> = if level > 0 {
+            let mut base = from.parent()?.to_path_buf();
+            for _ in 1..level {
+                base = base.parent()?.to_path_buf();
+            }
+            vec![base]
+        } else {
+            if module_parts.is_empty() {
+                return None;
+            }
+            // The folder above the top package, then the importer's own folder (a script next to
+            // its modules).
+            let own = from.parent()?.to_path_buf();
+            let mut root = own.clone();
+            while self.files.contains(&root.join("__init__.py")) {
+                root = root.parent()?.to_path_buf();
+            }
+            if root == own { vec![own] } else { vec![root, own] }
+        };
+        for base in bases {
+            let folder = module_parts.iter().fold(base, |path, part| path.join(part));
+            let candidates = if module_parts.is_empty() {
+                vec![folder.join("__init__.py")]
+            } else {
+                vec![folder.with_extension("py"), folder.join("__init__.py")]
+            };
+            if let Some(found) = candidates.into_iter().find(|c| self.files.contains(c)) {
+                return Some((found, name.to_string()));
+            }
+        }
+        None
+    }
+
+    /// The calls through which `function` (a plain `def` of the project) blocks, from its own
+    /// name to the blocking callable (`load_config -> read -> subprocess.run`), if it does.
+    /// Recursion in the call graph is harmless: each function is visited once per question.
+    pub fn blocking_chain(&self, function: &FunctionRef) -> Option<Vec<String>> {
+        let mut visited = HashSet::new();
+        self.chain_from(function, &mut visited, 0)
+    }
+
+    fn chain_from(
+        &self,
+        function: &FunctionRef,
+        visited: &mut HashSet<(PathBuf, String)>,
+        depth: usize,
+    ) -> Option<Vec<String>> {
+        let facts = function.facts.functions.get(&function.name)?;
+        if facts.kind != FunctionKind::Sync
+            || depth > MAX_CHAIN
+            || !visited.insert((function.module.clone(), function.name.clone()))
+        {
+            return None;
+        }
+        if let Some(call) = &facts.blocking_call {
+            let shown = call.strip_prefix("builtins.").unwrap_or(call);
+            return Some(vec![function.name.clone(), shown.to_string()]);
+        }
+        for callee in &facts.callees {
+            let next = match callee {
+                Callee::Local(name) => FunctionRef {
+                    module: function.module.clone(),
+                    name: name.clone(),
+                    facts: function.facts.clone(),
+                },
+                Callee::Imported(qualified) => match self.resolve(&function.module, qualified) {
+                    Some(next) => next,
+                    None => continue,
+                },
+            };
+            if let Some(mut chain) = self.chain_from(&next, visited, depth + 1) {
+                chain.insert(0, function.name.clone());
+                return Some(chain);
+            }
+        }
+        None
+    }
+}
+
+/// `./pkg/../pkg/util.py` is `pkg/util.py`: paths compared without a file-system lookup.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Project, Vec<PathBuf>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for (name, code) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, code).unwrap();
+            paths.push(path);
+        }
+        let project = Project::new(&paths, &Settings::default());
+        (dir, project, paths)
+    }
+
+    fn chain(project: &Project, from: &Path, qualified: &str) -> Option<String> {
+        let function = project.resolve(from, qualified)?;
+        project.blocking_chain(&function).map(|chain| chain.join(" -> "))
+    }
+
+    #[test]
+    fn follows_relative_absolute_and_reexported_imports() {
+        let (_dir, project, paths) = project(&[
+            ("app/main.py", "async def main():\n    pass\n"),
+            ("app/pkg/__init__.py", "from .util import load as load_config\n"),
+            ("app/pkg/util.py", "from .io import read\n\ndef load(p):\n    return read(p)\n"),
+            ("app/pkg/io.py", "def read(p):\n    with open(p) as f:\n        return f.read()\n"),
+        ]);
+        let main = &paths[0];
+        assert_eq!(chain(&project, main, "pkg.util.load").as_deref(), Some("load -> read -> open"));
+        assert_eq!(chain(&project, main, "pkg.load_config").as_deref(), Some("load -> read -> open"));
+        let util = &paths[2];
+        assert_eq!(chain(&project, util, ".io.read").as_deref(), Some("read -> open"));
+        assert_eq!(chain(&project, main, "pkg.util.missing"), None);
+    }
+
+    #[test]
+    fn recursion_ends_and_non_blocking_cycles_stay_clean() {
+        let (_dir, project, paths) = project(&[
+            ("a.py", "import b\n\ndef ping(n):\n    return b.pong(n - 1) if n else 0\n"),
+            (
+                "b.py",
+                "import a\nimport time\n\ndef pong(n):\n    return a.ping(n)\n\ndef nap():\n    even(3)\n\ndef even(n):\n    return odd(n) if n else time.sleep(1)\n\ndef odd(n):\n    return even(n - 1)\n",
+            ),
+        ]);
+        assert_eq!(chain(&project, &paths[0], "a.ping"), None);
+        assert_eq!(chain(&project, &paths[0], "b.nap").as_deref(), Some("nap -> even -> time.sleep"));
+    }
+
+    #[test]
+    fn only_modules_called_into_and_able_to_answer_are_parsed() {
+        let (_dir, project, paths) = project(&[
+            ("main.py", "import plain, helpers\n"),
+            ("plain.py", "def add(a, b):\n    return a + b\n"),
+            ("helpers.py", "import subprocess\n\ndef run():\n    subprocess.run(['true'])\n"),
+            ("unrelated.py", "import subprocess\n\ndef other():\n    subprocess.run(['true'])\n"),
+        ]);
+        assert_eq!(chain(&project, &paths[0], "plain.add"), None);
+        assert_eq!(project.parsed_modules(), 0, "plain.py holds no trigger: not parsed");
+        assert_eq!(chain(&project, &paths[0], "helpers.run").as_deref(), Some("run -> subprocess.run"));
+        assert_eq!(project.parsed_modules(), 1, "unrelated.py is never parsed");
+    }
+
+    #[test]
+    fn current_module_facts_come_from_its_model() {
+        let source = "import asyncio\n\nasync def job():\n    pass\n\nasync def stream():\n    yield 1\n\n@retry\nasync def flaky():\n    pass\n";
+        let tree = parse(source);
+        let model = Model::new(source, tree.root_node());
+        let facts = ModuleFacts::build(&model, &Settings::default());
+        assert_eq!(facts.function_kind("job"), Some(&FunctionKind::Coroutine));
+        assert_eq!(facts.function_kind("stream"), Some(&FunctionKind::AsyncGenerator));
+        assert_eq!(facts.function_kind("flaky"), Some(&FunctionKind::DecoratedCoroutine("retry".into())));
+        assert_eq!(facts.imports.get("asyncio").map(String::as_str), Some("asyncio"));
+    }
+}
