@@ -19,6 +19,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("missing-await", include_str!("../transforms/missing-await.toml")),
     ("blocking-call", include_str!("../transforms/blocking-call.toml")),
     ("blocking-helper", include_str!("../transforms/blocking-helper.toml")),
+    ("cpu-bound", include_str!("../transforms/cpu-bound.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -17,6 +17,7 @@ use crate::source::Style;
 
 mod blocking_call;
 mod blocking_helper;
+mod cpu_bound;
 mod dangling_task;
 mod event_loop_api;
 mod executor_to_thread;
@@ -86,6 +87,7 @@ static ALL: &[&dyn Transform] = &[
     &missing_await::MissingAwait,
     &blocking_call::BlockingCall,
     &blocking_helper::BlockingHelper,
+    &cpu_bound::CpuBound,
 ];
 
 /// Every transform, in definition order.
