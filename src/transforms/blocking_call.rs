@@ -11,7 +11,7 @@ use crate::blocking::{self, BLOCKING_CATALOGUE};
 use crate::definitions::CallKind;
 use crate::finding::Finding;
 use crate::semantic::Context;
-use crate::transforms::{FileContext, Transform, to_thread};
+use crate::transforms::{FileContext, Transform, open_block, to_thread};
 
 pub struct BlockingCall;
 
@@ -53,23 +53,30 @@ impl Transform for BlockingCall {
                     continue;
                 }
                 CallKind::BlockingResult => {
-                    let advice = if name == "builtins.open" {
+                    let opens_file =
+                        matches!(name.as_str(), "builtins.open" | "io.open" | "pathlib.Path.open");
+                    let mut advice = if opens_file {
                         open_advice(file, call)
                     } else {
                         "moving only this call to a thread does not help: move the call and every use of its \
                          result into a plain function and `await asyncio.to_thread(that_function)`"
                             .to_string()
                     };
-                    findings.push(
-                        file.finding(
-                            ID,
-                            call,
-                            format!(
-                                "`{shown}(...)` blocks the event loop, and so does using what it returns"
-                            ),
-                        )
-                        .report_only(advice),
+                    let finding = file.finding(
+                        ID,
+                        call,
+                        format!("`{shown}(...)` blocks the event loop, and so does using what it returns"),
                     );
+                    if opens_file && why_not_await.is_none() && in_with_item(call) {
+                        match open_block::fix_open_block(file, call, name == "builtins.open") {
+                            Ok(fix) => {
+                                findings.push(finding.with_fix(fix));
+                                continue;
+                            }
+                            Err(why) => advice = format!("{why}, so it is not moved; {advice}"),
+                        }
+                    }
+                    findings.push(finding.report_only(advice));
                     continue;
                 }
             };
@@ -88,6 +95,12 @@ impl Transform for BlockingCall {
     }
 }
 
+/// Whether `call` is what a `with` statement manages (`with open(p) as f:`).
+fn in_with_item(call: Node) -> bool {
+    let item = call.parent().filter(|p| p.kind() == "as_pattern").and_then(|p| p.parent()).or(call.parent());
+    item.is_some_and(|i| i.kind() == "with_item")
+}
+
 /// `builtins.open` is shown as `open`, `pathlib.Path.read_text` as `Path(...).read_text`.
 fn short_name(name: &str) -> String {
     if let Some(builtin) = name.strip_prefix("builtins.") {
@@ -101,7 +114,7 @@ fn short_name(name: &str) -> String {
 
 /// What to do about `open(...)` in a coroutine: the reads and writes on the file block too.
 fn open_advice(file: &FileContext, call: Node) -> String {
-    let in_with = call.parent().is_some_and(|p| p.kind() == "with_item" || p.kind() == "as_pattern");
+    let in_with = in_with_item(call);
     let aiofiles = if file.settings.prefer.contains("aiofiles") {
         "; or use `async with aiofiles.open(...)` and await its reads and writes"
     } else {

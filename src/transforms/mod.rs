@@ -22,6 +22,7 @@ mod dangling_task;
 mod event_loop_api;
 mod executor_to_thread;
 pub(crate) mod missing_await;
+mod open_block;
 mod time_sleep;
 mod to_thread;
 
