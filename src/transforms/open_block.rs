@@ -114,10 +114,12 @@ fn in_thread(file: &FileContext, block: &OpenBlock, open_call: Node) -> Result<F
     let statements = straight_line_statements(file, block)?;
     let returns = statements.last().is_some_and(|s| s.kind() == "return_statement");
     let assigned = assigned_names(file, block, &statements)?;
-    if let Some(name) = block.file_name
-        && used_after(file, block.statement, name)
-    {
-        return Err(format!("`{name}` is used after the `with` block"));
+    if let Some(name) = block.file_name {
+        // Moved into the nested function, the name is no longer the coroutine's: any other use
+        // of it in the coroutine would read something else.
+        if used_before(file, block.statement, name) || used_after(file, block.statement, name) {
+            return Err(format!("`{name}` is used outside the `with` block too"));
+        }
     }
     let line_start = file.source[..block.statement.start_byte()].rfind('\n').map_or(0, |i| i + 1);
     let base = &file.source[line_start..block.statement.start_byte()];
@@ -238,6 +240,42 @@ fn assigned_names<'t>(
         }
     }
     Ok(names)
+}
+
+/// Whether `name` appears in the enclosing function (its parameters included) before `statement`.
+fn used_before(file: &FileContext, statement: Node, name: &str) -> bool {
+    let Some(function) =
+        std::iter::successors(statement.parent(), |n| n.parent()).find(|n| n.kind() == "function_definition")
+    else {
+        return true;
+    };
+    syntax::find_first(function, |n| {
+        n.end_byte() <= statement.start_byte()
+            && n.kind() == "identifier"
+            && file.text(n) == name
+            && !in_function_binding_it(file, n, function, name)
+    })
+    .is_some()
+}
+
+/// Whether `identifier` sits in a function nested in `outer` that binds `name` itself (a block
+/// moved there by an earlier pass), so that it is not `outer`'s name.
+fn in_function_binding_it(file: &FileContext, identifier: Node, outer: Node, name: &str) -> bool {
+    std::iter::successors(identifier.parent(), |n| n.parent())
+        .take_while(|n| *n != outer)
+        .filter(|n| n.kind() == "function_definition")
+        .any(|nested| {
+            syntax::find_first(nested, |n| {
+                n.kind() == "identifier"
+                    && file.text(n) == name
+                    && n.parent().is_some_and(|p| match p.kind() {
+                        "as_pattern_target" => true,
+                        "assignment" => p.child_by_field_name("left") == Some(n),
+                        _ => false,
+                    })
+            })
+            .is_some()
+        })
 }
 
 /// Whether the enclosing function reads `name` after `statement`: its next occurrence is not a
