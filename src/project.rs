@@ -53,6 +53,9 @@ struct FunctionFacts {
     kind: FunctionKind,
     /// The first call in its body to a blocking callable, by catalogue name.
     blocking_call: Option<String>,
+    /// The first call in its body that needs the event loop's thread or the main thread
+    /// (`asyncio.*`, `signal.signal`): moved to a worker thread, it would fail.
+    thread_bound_call: Option<String>,
     /// The other calls in its body that may reach project code, in source order.
     callees: Vec<Callee>,
 }
@@ -102,12 +105,20 @@ impl ModuleFacts {
             } else {
                 FunctionKind::Coroutine
             };
-            let (blocking_call, callees) = if kind == FunctionKind::Sync {
+            let calls = if kind == FunctionKind::Sync {
                 calls_of(model, definition, settings)
             } else {
-                (None, Vec::new())
+                Calls::default()
             };
-            facts.functions.insert(name.to_string(), FunctionFacts { kind, blocking_call, callees });
+            facts.functions.insert(
+                name.to_string(),
+                FunctionFacts {
+                    kind,
+                    blocking_call: calls.blocking,
+                    thread_bound_call: calls.thread_bound,
+                    callees: calls.callees,
+                },
+            );
         }
         facts
     }
@@ -128,12 +139,25 @@ impl ModuleFacts {
     }
 }
 
-/// The blocking call and the possibly-project calls made directly in a function's body (not in
-/// nested functions, lambdas or classes, which run when they are called, if ever).
-fn calls_of(model: &Model, definition: Node, settings: &Settings) -> (Option<String>, Vec<Callee>) {
-    let Some(body) = definition.child_by_field_name("body") else { return (None, Vec::new()) };
-    let mut blocking_call = None;
-    let mut callees = Vec::new();
+/// What a function's body calls, as far as the catalogue and the module can tell.
+#[derive(Default)]
+struct Calls {
+    blocking: Option<String>,
+    thread_bound: Option<String>,
+    callees: Vec<Callee>,
+}
+
+/// Calls that work only in the event loop's thread or the main thread.
+fn is_thread_bound(name: &str) -> bool {
+    name.starts_with("asyncio.") || name == "signal.signal" || name == "signal.set_wakeup_fd"
+}
+
+/// The blocking call, the thread-bound call and the possibly-project calls made directly in a
+/// function's body (not in nested functions, lambdas or classes, which run when they are called,
+/// if ever).
+fn calls_of(model: &Model, definition: Node, settings: &Settings) -> Calls {
+    let mut calls = Calls::default();
+    let Some(body) = definition.child_by_field_name("body") else { return calls };
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         match node.kind() {
@@ -143,11 +167,14 @@ fn calls_of(model: &Model, definition: Node, settings: &Settings) -> (Option<Str
                     let kind = blocking::kind_of(blocking::BLOCKING_CATALOGUE, &name, settings);
                     // Starting a process returns at once; only using its handle blocks.
                     if kind.is_some_and(|k| k != CallKind::Subprocess) {
-                        blocking_call.get_or_insert(name);
+                        calls.blocking.get_or_insert(name.clone());
+                    }
+                    if is_thread_bound(&name) {
+                        calls.thread_bound.get_or_insert(name);
                     }
                 }
                 if let Some(callee) = callee_of(model, node) {
-                    callees.push(callee);
+                    calls.callees.push(callee);
                 }
             }
             _ => {}
@@ -156,7 +183,7 @@ fn calls_of(model: &Model, definition: Node, settings: &Settings) -> (Option<Str
         let children: Vec<Node> = node.named_children(&mut cursor).collect();
         stack.extend(children.into_iter().rev());
     }
-    (blocking_call, callees)
+    calls
 }
 
 /// Who `call` calls, when that may be a module-level function of this module or an imported one.
@@ -187,12 +214,17 @@ pub struct FunctionRef {
 }
 
 type Slot = Arc<OnceLock<Option<Arc<ModuleFacts>>>>;
+/// A function of the project by module file and name.
+type FunctionKey = (PathBuf, String);
 
 /// The modules of one run and, filled lazily, their summaries.
 pub struct Project {
     files: HashSet<PathBuf>,
     settings: Settings,
     modules: Mutex<HashMap<PathBuf, Slot>>,
+    /// Answers of [`Project::blocking_chain`], by module and function: many coroutines call the
+    /// same helpers.
+    chains: Mutex<HashMap<FunctionKey, Option<Vec<String>>>>,
     parsed: AtomicUsize,
 }
 
@@ -209,6 +241,7 @@ impl Project {
             files: files.iter().map(|f| normalize(f)).collect(),
             settings: settings.clone(),
             modules: Mutex::new(HashMap::new()),
+            chains: Mutex::new(HashMap::new()),
             parsed: AtomicUsize::new(0),
         }
     }
@@ -315,24 +348,42 @@ impl Project {
     /// name to the blocking callable (`load_config -> read -> subprocess.run`), if it does.
     /// Recursion in the call graph is harmless: each function is visited once per question.
     pub fn blocking_chain(&self, function: &FunctionRef) -> Option<Vec<String>> {
-        let mut visited = HashSet::new();
-        self.chain_from(function, &mut visited, 0)
+        let key = (normalize(&function.module), function.name.clone());
+        let known = self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&key).cloned();
+        if let Some(known) = known {
+            return known;
+        }
+        // The answer of a whole search is exact (a cycle cut short is explored from where it
+        // started), so it may be kept; answers for the functions visited on the way may not.
+        let chain = self.chain_from(function, &|f| f.blocking_call.as_deref(), &mut HashSet::new(), 0);
+        self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key, chain.clone());
+        chain
     }
 
+    /// The calls through which `function` reaches code that works only in the event loop's
+    /// thread or the main thread (`helper -> schedule -> asyncio.get_event_loop`), if it does:
+    /// such a function must not move to a worker thread.
+    pub fn thread_bound_chain(&self, function: &FunctionRef) -> Option<Vec<String>> {
+        self.chain_from(function, &|f| f.thread_bound_call.as_deref(), &mut HashSet::new(), 0)
+    }
+
+    /// Depth-first search through the plain functions `function` calls for one whose own body
+    /// makes a call `wanted` names; the chain of names leading there.
     fn chain_from(
         &self,
         function: &FunctionRef,
-        visited: &mut HashSet<(PathBuf, String)>,
+        wanted: &dyn Fn(&FunctionFacts) -> Option<&str>,
+        visited: &mut HashSet<FunctionKey>,
         depth: usize,
     ) -> Option<Vec<String>> {
         let facts = function.facts.functions.get(&function.name)?;
         if facts.kind != FunctionKind::Sync
             || depth > MAX_CHAIN
-            || !visited.insert((function.module.clone(), function.name.clone()))
+            || !visited.insert((normalize(&function.module), function.name.clone()))
         {
             return None;
         }
-        if let Some(call) = &facts.blocking_call {
+        if let Some(call) = wanted(facts) {
             let shown = call.strip_prefix("builtins.").unwrap_or(call);
             return Some(vec![function.name.clone(), shown.to_string()]);
         }
@@ -348,7 +399,7 @@ impl Project {
                     None => continue,
                 },
             };
-            if let Some(mut chain) = self.chain_from(&next, visited, depth + 1) {
+            if let Some(mut chain) = self.chain_from(&next, wanted, visited, depth + 1) {
                 chain.insert(0, function.name.clone());
                 return Some(chain);
             }

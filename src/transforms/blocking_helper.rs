@@ -58,6 +58,15 @@ impl Transform for BlockingHelper {
                 );
                 continue;
             }
+            if let Some(bound) = project.thread_bound_chain(&helper) {
+                findings.push(finding.report_only(format!(
+                    "it also uses what only the event loop's thread or the main thread may use ({}), so it \
+                     cannot move to a worker thread: move the blocking part into its own function and run that \
+                     with `asyncio.to_thread`",
+                    bound.join(" -> ")
+                )));
+                continue;
+            }
             if call.parent().is_some_and(|p| p.kind() == "await") {
                 findings.push(finding.report_only(
                     "its result is awaited, so it returns an awaitable after blocking: make its blocking part \
