@@ -53,30 +53,7 @@ impl Transform for BlockingCall {
                     continue;
                 }
                 CallKind::BlockingResult => {
-                    let opens_file =
-                        matches!(name.as_str(), "builtins.open" | "io.open" | "pathlib.Path.open");
-                    let mut advice = if opens_file {
-                        open_advice(file, call)
-                    } else {
-                        "moving only this call to a thread does not help: move the call and every use of its \
-                         result into a plain function and `await asyncio.to_thread(that_function)`"
-                            .to_string()
-                    };
-                    let finding = file.finding(
-                        ID,
-                        call,
-                        format!("`{shown}(...)` blocks the event loop, and so does using what it returns"),
-                    );
-                    if opens_file && why_not_await.is_none() && in_with_item(call) {
-                        match open_block::fix_open_block(file, call, name == "builtins.open") {
-                            Ok(fix) => {
-                                findings.push(finding.with_fix(fix));
-                                continue;
-                            }
-                            Err(why) => advice = format!("{why}, so it is not moved; {advice}"),
-                        }
-                    }
-                    findings.push(finding.report_only(advice));
+                    findings.push(blocking_result(file, call, &name, why_not_await.is_none()));
                     continue;
                 }
             };
@@ -92,6 +69,31 @@ impl Transform for BlockingCall {
                 Err(why) => findings.push(finding.report_only(why)),
             }
         }
+    }
+}
+
+/// The finding for a call whose result blocks when used: reported with advice, except a
+/// `with open(...) as f:` block that can move to a thread (or to aiofiles) as a whole.
+fn blocking_result(file: &FileContext, call: Node, name: &str, await_allowed: bool) -> Finding {
+    let finding = file.finding(
+        ID,
+        call,
+        format!("`{}(...)` blocks the event loop, and so does using what it returns", short_name(name)),
+    );
+    let opens_file = matches!(name, "builtins.open" | "io.open" | "pathlib.Path.open");
+    if !opens_file {
+        return finding.report_only(
+            "moving only this call to a thread does not help: move the call and every use of its result into a \
+             plain function and `await asyncio.to_thread(that_function)`",
+        );
+    }
+    let advice = open_advice(file, call);
+    if !(await_allowed && in_with_item(call)) {
+        return finding.report_only(advice);
+    }
+    match open_block::fix_open_block(file, call, name == "builtins.open") {
+        Ok(fix) => finding.with_fix(fix),
+        Err(why) => finding.report_only(format!("{why}, so it is not moved; {advice}")),
     }
 }
 
