@@ -9,13 +9,10 @@
 
 use tree_sitter::Node;
 
-use crate::config::PythonVersion;
 use crate::finding::{Edit, Fix, Safety};
 use crate::semantic::Context;
 use crate::syntax::{self, text};
-use crate::transforms::FileContext;
-
-const TO_THREAD_SINCE: PythonVersion = PythonVersion { minor: 9 };
+use crate::transforms::{FileContext, to_thread};
 
 /// File methods that aiofiles offers as coroutines.
 const AIOFILES_METHODS: &[&str] =
@@ -109,7 +106,7 @@ fn with_aiofiles(file: &FileContext, block: &OpenBlock, open_call: Node) -> Resu
     Ok(Fix { safety: Safety::Unsafe, edits, imports, helpers: Vec::new() })
 }
 
-/// The block as a nested plain function, run with `asyncio.to_thread`.
+/// The block as a nested plain function, run in a worker thread (`asyncio.to_thread`).
 fn in_thread(file: &FileContext, block: &OpenBlock, open_call: Node) -> Result<Fix, String> {
     let statements = straight_line_statements(file, block)?;
     let returns = statements.last().is_some_and(|s| s.kind() == "return_statement");
@@ -126,10 +123,7 @@ fn in_thread(file: &FileContext, block: &OpenBlock, open_call: Node) -> Result<F
     if !base.chars().all(|c| c == ' ' || c == '\t') {
         return Err("the `with` statement does not start its line".into());
     }
-    let asyncio = file
-        .model
-        .module_ref("asyncio", open_call)
-        .ok_or("the name `asyncio` is bound to something else here")?;
+    let runner = to_thread::runner(file, open_call)?;
     let function = function_name(file, open_call);
     let newline = file.style.newline;
     let unit = &file.style.indent;
@@ -152,16 +146,11 @@ fn in_thread(file: &FileContext, block: &OpenBlock, open_call: Node) -> Result<F
         (false, true) => String::new(),
         (false, false) => format!("{results} = "),
     };
-    let runner = if file.settings.target >= TO_THREAD_SINCE {
-        format!("{}.to_thread({function})", asyncio.name)
-    } else {
-        format!("{}.get_running_loop().run_in_executor(None, {function})", asyncio.name)
-    };
-    code.push_str(&format!("{newline}{base}{target}await {runner}"));
+    code.push_str(&format!("{newline}{base}{target}await {}{function})", runner.opening));
     Ok(Fix {
         safety: Safety::Unsafe,
         edits: vec![Edit::replace(block.statement.byte_range(), code)],
-        imports: if asyncio.needs_import { vec!["asyncio".to_string()] } else { Vec::new() },
+        imports: runner.imports,
         helpers: Vec::new(),
     })
 }
