@@ -311,37 +311,32 @@ impl Project {
         let level = qualified.chars().take_while(|&c| c == '.').count();
         let (module_parts, name) = qualified[level..].rsplit_once('.').unwrap_or(("", &qualified[level..]));
         let module_parts: Vec<&str> = module_parts.split('.').filter(|p| !p.is_empty()).collect();
-        let bases: Vec<PathBuf> = if level > 0 {
+        let base = if level > 0 {
             let mut base = from.parent()?.to_path_buf();
             for _ in 1..level {
                 base = base.parent()?.to_path_buf();
             }
-            vec![base]
+            base
         } else {
             if module_parts.is_empty() {
                 return None;
             }
-            // The folder above the top package, then the importer's own folder (a script next to
-            // its modules).
-            let own = from.parent()?.to_path_buf();
-            let mut root = own.clone();
+            // The folder above the top package; for a module outside any package (a script next
+            // to its modules), its own folder. Absolute imports never find a package's siblings.
+            let mut root = from.parent()?.to_path_buf();
             while self.files.contains(&root.join("__init__.py")) {
                 root = root.parent()?.to_path_buf();
             }
-            if root == own { vec![own] } else { vec![root, own] }
+            root
         };
-        for base in bases {
-            let folder = module_parts.iter().fold(base, |path, part| path.join(part));
-            let candidates = if module_parts.is_empty() {
-                vec![folder.join("__init__.py")]
-            } else {
-                vec![folder.with_extension("py"), folder.join("__init__.py")]
-            };
-            if let Some(found) = candidates.into_iter().find(|c| self.files.contains(c)) {
-                return Some((found, name.to_string()));
-            }
-        }
-        None
+        let folder = module_parts.iter().fold(base, |path, part| path.join(part));
+        let candidates = if module_parts.is_empty() {
+            vec![folder.join("__init__.py")]
+        } else {
+            vec![folder.with_extension("py"), folder.join("__init__.py")]
+        };
+        let found = candidates.into_iter().find(|c| self.files.contains(c))?;
+        Some((found, name.to_string()))
     }
 
     /// The calls through which `function` (a plain `def` of the project) blocks, from its own
@@ -462,6 +457,24 @@ mod tests {
         let util = &paths[2];
         assert_eq!(chain(&project, util, ".io.read").as_deref(), Some("read -> open"));
         assert_eq!(chain(&project, main, "pkg.util.missing"), None);
+    }
+
+    #[test]
+    fn absolute_imports_do_not_find_a_package_sibling() {
+        let (_dir, project, paths) = project(&[
+            ("pkg/__init__.py", ""),
+            ("pkg/main.py", "import json\n"),
+            ("pkg/json.py", "def load(f):\n    return open(f).read()\n"),
+            ("script.py", "import tool\n"),
+            ("tool.py", "def load(f):\n    return open(f).read()\n"),
+        ]);
+        assert_eq!(
+            chain(&project, &paths[1], "json.load"),
+            None,
+            "`import json` in a package is the stdlib's"
+        );
+        assert_eq!(chain(&project, &paths[1], "pkg.json.load").as_deref(), Some("load -> open"));
+        assert_eq!(chain(&project, &paths[3], "tool.load").as_deref(), Some("load -> open"));
     }
 
     #[test]
