@@ -2,6 +2,8 @@
 //! `transforms/blocking-call.toml` and `transforms/cpu-bound.toml` and extended by
 //! `--blocking-callable`, and the name a call is known by in it.
 
+use std::collections::HashSet;
+
 use tree_sitter::Node;
 
 use crate::config::Settings;
@@ -58,6 +60,55 @@ pub fn callable_name(model: &Model, call: Node) -> Option<String> {
             PATH_CLASSES.contains(&class.as_str()).then(|| format!("pathlib.Path.{method}"))
         }
         _ => None,
+    }
+}
+
+/// The names through which a call can reach a catalogue entry or another module's function:
+/// every name the file binds by importing (at any depth) and the blocking builtins. Checked
+/// before any name resolution, which costs far more. `None` after a star import, which binds
+/// names that cannot be listed.
+pub fn reachable_names<'t>(model: &Model<'t>) -> Option<HashSet<&'t str>> {
+    let source = model.source();
+    let mut names: HashSet<&str> = BLOCKING_BUILTINS.iter().copied().collect();
+    for &statement in &model.index().imports {
+        let mut cursor = statement.walk();
+        for name in statement.children_by_field_name("name", &mut cursor) {
+            let bound = match name.kind() {
+                "aliased_import" => name.child_by_field_name("alias"),
+                // `import os.path` binds `os`; `from x import y` binds `y`.
+                "dotted_name" => name.named_child(0),
+                _ => None,
+            };
+            names.extend(bound.map(|b| text(b, source)));
+        }
+        let mut cursor = statement.walk();
+        if statement.named_children(&mut cursor).any(|c| c.kind() == "wildcard_import") {
+            return None;
+        }
+    }
+    Some(names)
+}
+
+/// The name a callee expression starts from: `subprocess` in `subprocess.run`, `Path` in
+/// `Path(p).read_text`.
+pub fn head_name<'t>(callee: Node<'t>, source: &'t str) -> Option<&'t str> {
+    let mut current = callee;
+    loop {
+        current = match current.kind() {
+            "identifier" => return Some(text(current, source)),
+            "attribute" => current.child_by_field_name("object")?,
+            "call" => current.child_by_field_name("function")?,
+            "parenthesized_expression" => current.named_child(0)?,
+            _ => return None,
+        };
+    }
+}
+
+/// Whether a call of `callee` may name something in `names` (see [`reachable_names`]).
+pub fn may_reach(names: &Option<HashSet<&str>>, callee: Node, source: &str) -> bool {
+    match names {
+        None => true,
+        Some(names) => head_name(callee, source).is_some_and(|head| names.contains(head)),
     }
 }
 

@@ -77,6 +77,21 @@ impl ModuleFacts {
         let mut seen: HashSet<&str> = HashSet::new();
         let mut cursor = root.walk();
         let statements: Vec<Node> = root.named_children(&mut cursor).collect();
+        // Calls that can reach a blocking callable or a project function name an import or a
+        // module-level function: only those are resolved.
+        let mut reachable = blocking::reachable_names(model);
+        if let Some(names) = &mut reachable {
+            names.extend(statements.iter().filter_map(|statement| {
+                let definition = match statement.kind() {
+                    "decorated_definition" => statement.child_by_field_name("definition")?,
+                    _ => *statement,
+                };
+                (definition.kind() == "function_definition")
+                    .then(|| definition.child_by_field_name("name"))
+                    .flatten()
+                    .map(|name| text(name, source))
+            }));
+        }
         for statement in statements {
             let definition = match statement.kind() {
                 "decorated_definition" => statement.child_by_field_name("definition"),
@@ -106,7 +121,7 @@ impl ModuleFacts {
                 FunctionKind::Coroutine
             };
             let calls = if kind == FunctionKind::Sync {
-                calls_of(model, definition, settings)
+                calls_of(model, definition, &reachable, settings)
             } else {
                 Calls::default()
             };
@@ -155,14 +170,23 @@ fn is_thread_bound(name: &str) -> bool {
 /// The blocking call, the thread-bound call and the possibly-project calls made directly in a
 /// function's body (not in nested functions, lambdas or classes, which run when they are called,
 /// if ever).
-fn calls_of(model: &Model, definition: Node, settings: &Settings) -> Calls {
+fn calls_of(
+    model: &Model,
+    definition: Node,
+    reachable: &Option<HashSet<&str>>,
+    settings: &Settings,
+) -> Calls {
     let mut calls = Calls::default();
     let Some(body) = definition.child_by_field_name("body") else { return calls };
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         match node.kind() {
             "function_definition" | "lambda" | "class_definition" => continue,
-            "call" => {
+            "call"
+                if node
+                    .child_by_field_name("function")
+                    .is_some_and(|callee| blocking::may_reach(reachable, callee, model.source())) =>
+            {
                 if let Some(name) = blocking::callable_name(model, node) {
                     let kind = blocking::kind_of(blocking::BLOCKING_CATALOGUE, &name, settings);
                     // Starting a process returns at once; only using its handle blocks.

@@ -28,7 +28,12 @@ impl Transform for BlockingCall {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        let reachable = blocking::reachable_names(file.model);
         for &call in file.calls {
+            let Some(callee) = call.child_by_field_name("function") else { continue };
+            if !blocking::may_reach(&reachable, callee, file.source) {
+                continue;
+            }
             let Some(name) = blocking::callable_name(file.model, call) else { continue };
             let Some(kind) = blocking::kind_of(BLOCKING_CATALOGUE, &name, file.settings) else { continue };
             let why_not_await = match file.model.context(call) {

@@ -5,6 +5,7 @@
 
 use tree_sitter::Node;
 
+use crate::blocking;
 use crate::finding::Finding;
 use crate::project::{FunctionRef, Project};
 use crate::semantic::{Context, Resolved};
@@ -33,14 +34,24 @@ impl Transform for BlockingHelper {
                 &alone
             }
         };
+        // A helper is reached through an import or a module-level `def`; other calls (builtins,
+        // methods, locals) are skipped before any costly name resolution.
+        let mut reachable = blocking::reachable_names(file.model);
+        if let Some(names) = &mut reachable {
+            names.extend(module_level_functions(file));
+        }
         for &call in file.calls {
+            let Some(callee) = call.child_by_field_name("function") else { continue };
+            if !blocking::may_reach(&reachable, callee, file.source) {
+                continue;
+            }
+            let Some(helper) = project_function(file, project, call) else { continue };
+            let Some(chain) = project.blocking_chain(&helper) else { continue };
             let why_not_await = match file.model.context(call) {
                 Context::Sync => continue,
                 Context::Async => None,
                 Context::AsyncNoAwait(why) => Some(why),
             };
-            let Some(helper) = project_function(file, project, call) else { continue };
-            let Some(chain) = project.blocking_chain(&helper) else { continue };
             let callee = call.child_by_field_name("function").map_or("", |f| file.text(f));
             let finding = file.finding(
                 ID,
@@ -80,6 +91,23 @@ impl Transform for BlockingHelper {
             }
         }
     }
+}
+
+/// The names of the module-level functions of the file.
+fn module_level_functions<'t>(file: &FileContext<'_, 't>) -> Vec<&'t str> {
+    let root = file.model.root();
+    let mut cursor = root.walk();
+    let statements: Vec<Node<'t>> = root.named_children(&mut cursor).collect();
+    statements
+        .into_iter()
+        .filter_map(|statement| match statement.kind() {
+            "decorated_definition" => statement.child_by_field_name("definition"),
+            _ => Some(statement),
+        })
+        .filter(|definition| definition.kind() == "function_definition")
+        .filter_map(|definition| definition.child_by_field_name("name"))
+        .map(|name| file.text(name))
+        .collect()
 }
 
 /// The module-level function of the project that `call` calls: one of this module's, by a name

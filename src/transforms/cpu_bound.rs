@@ -32,12 +32,18 @@ impl Transform for CpuBound {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        let reachable = blocking::reachable_names(file.model);
         for &call in file.calls {
-            if file.model.context(call) == Context::Sync {
+            let Some(callee) = call.child_by_field_name("function") else { continue };
+            if !blocking::may_reach(&reachable, callee, file.source) {
                 continue;
             }
             let Some(name) = blocking::callable_name(file.model, call) else { continue };
-            let advice = match blocking::kind_of(CPU_CATALOGUE, &name, file.settings) {
+            let kind = blocking::kind_of(CPU_CATALOGUE, &name, file.settings);
+            if kind.is_none() || file.model.context(call) == Context::Sync {
+                continue;
+            }
+            let advice = match kind {
                 Some(CallKind::CpuReleasesGil) => format!(
                     "it runs in C without holding the GIL, so a thread runs it in parallel with the loop: \
                      `await asyncio.to_thread({name}, ...)` (not rewritten: whether the input is large enough to \
