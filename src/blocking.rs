@@ -112,18 +112,27 @@ pub fn may_reach(names: &Option<HashSet<&str>>, callee: Node, source: &str) -> b
     }
 }
 
-/// Whether `bytes` may call anything in the blocking catalogue (or `--blocking-callable`): it
-/// holds the first part of one of their names as a word (`subprocess`, `os`, `open`, `Path`).
-pub fn may_call_blocking(bytes: &[u8], settings: &Settings) -> bool {
+/// The top-level modules through which a file can reach the blocking catalogue (or
+/// `--blocking-callable`): `subprocess`, `os`, `pathlib`, ... A file that imports none of them
+/// and calls no blocking builtin cannot block directly.
+pub fn catalogue_modules(settings: &Settings) -> HashSet<String> {
     let listed = definitions::get(BLOCKING_CATALOGUE).into_iter().flat_map(|d| d.blocking.keys());
-    listed.chain(&settings.blocking_callables).any(|name| {
-        let needle = match name.split('.').collect::<Vec<_>>().as_slice() {
-            ["builtins", builtin] => *builtin,
-            ["pathlib", "Path", ..] => "Path",
-            [first, ..] => *first,
-            [] => return false,
-        };
-        contains_word(bytes, needle.as_bytes())
+    listed
+        .chain(&settings.blocking_callables)
+        .filter_map(|name| name.split('.').next())
+        .filter(|first| *first != "builtins")
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `bytes` calls one of the blocking builtins (`open(`, `input(`).
+pub fn calls_blocking_builtin(bytes: &[u8]) -> bool {
+    BLOCKING_BUILTINS.iter().any(|builtin| {
+        let is_identifier = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
+        memchr::memmem::find_iter(bytes, builtin.as_bytes()).any(|at| {
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            !before.is_some_and(is_identifier) && bytes[at + builtin.len()..].starts_with(b"(")
+        })
     })
 }
 
@@ -173,8 +182,9 @@ mod tests {
         assert_eq!(kind_of(BLOCKING_CATALOGUE, "boto3.client", &settings), None);
         settings.blocking_callables.push("boto3.client".into());
         assert_eq!(kind_of(BLOCKING_CATALOGUE, "boto3.client", &settings), Some(CallKind::Thread));
-        assert!(may_call_blocking(b"import boto3", &settings));
-        assert!(!may_call_blocking(b"host = close(posix)", &Settings::default()));
-        assert!(may_call_blocking(b"import os\n", &Settings::default()));
+        assert!(catalogue_modules(&settings).contains("boto3"));
+        assert!(catalogue_modules(&Settings::default()).contains("subprocess"));
+        assert!(calls_blocking_builtin(b"with open(path) as f:"));
+        assert!(!calls_blocking_builtin(b"self.open(path); reopen(x); opened = 1"));
     }
 }

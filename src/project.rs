@@ -237,6 +237,26 @@ pub struct FunctionRef {
     pub facts: Arc<ModuleFacts>,
 }
 
+/// What a module is looked into for: which byte scan may spare its parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Question {
+    /// Whether a function blocks: the module (or one it imports, transitively) must import a
+    /// module of the blocking catalogue or call a blocking builtin.
+    Blocking,
+    /// Whether a function is a coroutine function: the module must hold `async def`.
+    Coroutine,
+}
+
+/// What a byte scan of a module's import lines tells, before any parse.
+#[derive(Debug, Default)]
+struct Scan {
+    defines_coroutines: bool,
+    /// It imports a module of the blocking catalogue or calls a blocking builtin.
+    may_block_itself: bool,
+    /// The modules of the run it imports.
+    imports: Vec<PathBuf>,
+}
+
 type Slot = Arc<OnceLock<Option<Arc<ModuleFacts>>>>;
 /// A function of the project by module file and name.
 type FunctionKey = (PathBuf, String);
@@ -246,6 +266,11 @@ pub struct Project {
     files: HashSet<PathBuf>,
     settings: Settings,
     modules: Mutex<HashMap<PathBuf, Slot>>,
+    scans: Mutex<HashMap<PathBuf, Arc<Scan>>>,
+    /// Whether a module may block, through its own imports or those of the modules it imports.
+    may_block: Mutex<HashMap<PathBuf, bool>>,
+    /// The top-level modules of the blocking catalogue (`subprocess`, `os`, ...).
+    blocking_modules: HashSet<String>,
     /// Answers of [`Project::blocking_chain`], by module and function: many coroutines call the
     /// same helpers.
     chains: Mutex<HashMap<FunctionKey, Option<Vec<String>>>>,
@@ -265,6 +290,9 @@ impl Project {
             files: files.iter().map(|f| normalize(f)).collect(),
             settings: settings.clone(),
             modules: Mutex::new(HashMap::new()),
+            scans: Mutex::new(HashMap::new()),
+            may_block: Mutex::new(HashMap::new()),
+            blocking_modules: blocking::catalogue_modules(settings),
             chains: Mutex::new(HashMap::new()),
             parsed: AtomicUsize::new(0),
         }
@@ -288,20 +316,24 @@ impl Project {
     }
 
     /// The summary of another module of the run, read and parsed on first use; `None` when it
-    /// cannot hold an answer or cannot be parsed.
-    fn facts(&self, module: &Path) -> Option<Arc<ModuleFacts>> {
+    /// cannot answer `question` (by a byte scan) or cannot be parsed.
+    fn facts(&self, module: &Path, question: Question) -> Option<Arc<ModuleFacts>> {
         let slot = self.slot(module);
+        if let Some(facts) = slot.get() {
+            return facts.clone();
+        }
+        let could_answer = match question {
+            Question::Coroutine => self.scan(module).defines_coroutines,
+            Question::Blocking => self.may_block(module, &mut HashSet::new()),
+        };
+        if !could_answer {
+            return None;
+        }
         slot.get_or_init(|| self.summarise(module)).clone()
     }
 
     fn summarise(&self, module: &Path) -> Option<Arc<ModuleFacts>> {
         let bytes = std::fs::read(module).ok()?;
-        let could_answer = memchr::memmem::find(&bytes, b"async def").is_some()
-            || memchr::memmem::find(&bytes, b"from .").is_some()
-            || blocking::may_call_blocking(&bytes, &self.settings);
-        if !could_answer {
-            return None;
-        }
         let text = crate::source::decode(module, &bytes).ok()?;
         let tree = syntax::parse(text);
         if tree.root_node().has_error() {
@@ -312,14 +344,67 @@ impl Project {
         Some(Arc::new(ModuleFacts::build(&model, &self.settings)))
     }
 
+    /// The byte scan of `module` (once per run).
+    fn scan(&self, module: &Path) -> Arc<Scan> {
+        let known = self.scans.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module).cloned();
+        if let Some(scan) = known {
+            return scan;
+        }
+        let scan = Arc::new(match std::fs::read(module) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let imported = imported_modules(&text);
+                Scan {
+                    defines_coroutines: memchr::memmem::find(&bytes, b"async def").is_some(),
+                    may_block_itself: blocking::calls_blocking_builtin(&bytes)
+                        || imported.iter().any(|m| {
+                            !m.starts_with('.')
+                                && m.split('.').next().is_some_and(|top| self.blocking_modules.contains(top))
+                        }),
+                    imports: imported.iter().filter_map(|m| self.module_path(module, m)).collect(),
+                }
+            }
+            Err(_) => Scan::default(),
+        });
+        self.scans
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(module.to_path_buf(), scan.clone());
+        scan
+    }
+
+    /// Whether `module` imports something that blocks, itself or through the modules of the run
+    /// it imports (any depth), by byte scans only.
+    fn may_block(&self, module: &Path, visiting: &mut HashSet<PathBuf>) -> bool {
+        let known =
+            self.may_block.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module).copied();
+        if let Some(known) = known {
+            return known;
+        }
+        if !visiting.insert(module.to_path_buf()) {
+            return false;
+        }
+        let scan = self.scan(module);
+        let answer = scan.may_block_itself || scan.imports.iter().any(|m| self.may_block(m, visiting));
+        // A "no" found inside a cycle may be partial; a "yes", or the answer of a whole search, is not.
+        if answer || visiting.len() == 1 {
+            self.may_block
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(module.to_path_buf(), answer);
+        }
+        visiting.remove(module);
+        answer
+    }
+
     /// The project function that `qualified` (an imported name, as written in `from`) refers to,
     /// following re-exports through other modules' imports.
-    pub fn resolve(&self, from: &Path, qualified: &str) -> Option<FunctionRef> {
+    pub fn resolve(&self, from: &Path, qualified: &str, question: Question) -> Option<FunctionRef> {
         let mut from = normalize(from);
         let mut qualified = qualified.to_string();
         for _ in 0..MAX_REEXPORTS {
             let (module, name) = self.module_file(&from, &qualified)?;
-            let facts = self.facts(&module)?;
+            let facts = self.facts(&module, question)?;
             if facts.functions.contains_key(&name) {
                 return Some(FunctionRef { module, name, facts });
             }
@@ -333,8 +418,15 @@ impl Project {
     /// and the remaining (function) name.
     fn module_file(&self, from: &Path, qualified: &str) -> Option<(PathBuf, String)> {
         let level = qualified.chars().take_while(|&c| c == '.').count();
-        let (module_parts, name) = qualified[level..].rsplit_once('.').unwrap_or(("", &qualified[level..]));
-        let module_parts: Vec<&str> = module_parts.split('.').filter(|p| !p.is_empty()).collect();
+        let (module, name) = qualified[level..].rsplit_once('.').unwrap_or(("", &qualified[level..]));
+        let module = format!("{}{module}", &qualified[..level]);
+        Some((self.module_path(from, &module)?, name.to_string()))
+    }
+
+    /// The file of the run that is `module` (`pkg.util`, `.util`, `..`) as imported in `from`.
+    fn module_path(&self, from: &Path, module: &str) -> Option<PathBuf> {
+        let level = module.chars().take_while(|&c| c == '.').count();
+        let parts: Vec<&str> = module[level..].split('.').filter(|p| !p.is_empty()).collect();
         let base = if level > 0 {
             let mut base = from.parent()?.to_path_buf();
             for _ in 1..level {
@@ -342,7 +434,7 @@ impl Project {
             }
             base
         } else {
-            if module_parts.is_empty() {
+            if parts.is_empty() {
                 return None;
             }
             // The folder above the top package; for a module outside any package (a script next
@@ -353,14 +445,13 @@ impl Project {
             }
             root
         };
-        let folder = module_parts.iter().fold(base, |path, part| path.join(part));
-        let candidates = if module_parts.is_empty() {
+        let folder = parts.iter().fold(base, |path, part| path.join(part));
+        let candidates = if parts.is_empty() {
             vec![folder.join("__init__.py")]
         } else {
             vec![folder.with_extension("py"), folder.join("__init__.py")]
         };
-        let found = candidates.into_iter().find(|c| self.files.contains(c))?;
-        Some((found, name.to_string()))
+        candidates.into_iter().find(|c| self.files.contains(c))
     }
 
     /// The calls through which `function` (a plain `def` of the project) blocks, from its own
@@ -413,10 +504,12 @@ impl Project {
                     name: name.clone(),
                     facts: function.facts.clone(),
                 },
-                Callee::Imported(qualified) => match self.resolve(&function.module, qualified) {
-                    Some(next) => next,
-                    None => continue,
-                },
+                Callee::Imported(qualified) => {
+                    match self.resolve(&function.module, qualified, Question::Blocking) {
+                        Some(next) => next,
+                        None => continue,
+                    }
+                }
             };
             if let Some(mut chain) = self.chain_from(&next, wanted, visited, depth + 1) {
                 chain.insert(0, function.name.clone());
@@ -425,6 +518,34 @@ impl Project {
         }
         None
     }
+}
+
+/// The modules a file imports, read from the first line of each import statement: `pkg.util`
+/// for `import pkg.util as u`; for `from .pkg import a, b`, `.pkg` and the possible submodules
+/// `.pkg.a`, `.pkg.b`.
+fn imported_modules(text: &str) -> Vec<String> {
+    let word = |part: &str| -> Option<String> {
+        let name =
+            part.trim().trim_start_matches('(').split_whitespace().next()?.trim_end_matches([';', ')', '\\']);
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+        valid.then(|| name.to_string())
+    };
+    let mut modules = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        if let Some(rest) = line.strip_prefix("import ") {
+            modules.extend(rest.split(',').filter_map(word));
+        } else if let Some(rest) = line.strip_prefix("from ") {
+            let Some((module, names)) = rest.split_once(" import ") else { continue };
+            let Some(module) = word(module) else { continue };
+            let separator = if module.ends_with('.') { "" } else { "." };
+            for name in names.split(',').filter_map(word) {
+                modules.push(format!("{module}{separator}{name}"));
+            }
+            modules.push(module);
+        }
+    }
+    modules
 }
 
 /// `./pkg/../pkg/util.py` is `pkg/util.py`: paths compared without a file-system lookup.
@@ -463,7 +584,7 @@ mod tests {
     }
 
     fn chain(project: &Project, from: &Path, qualified: &str) -> Option<String> {
-        let function = project.resolve(from, qualified)?;
+        let function = project.resolve(from, qualified, Question::Blocking)?;
         project.blocking_chain(&function).map(|chain| chain.join(" -> "))
     }
 
@@ -526,6 +647,32 @@ mod tests {
         assert_eq!(project.parsed_modules(), 0, "plain.py holds no trigger: not parsed");
         assert_eq!(chain(&project, &paths[0], "helpers.run").as_deref(), Some("run -> subprocess.run"));
         assert_eq!(project.parsed_modules(), 1, "unrelated.py is never parsed");
+    }
+
+    #[test]
+    fn chains_pass_through_modules_that_only_import_project_modules() {
+        let (_dir, project, paths) = project(&[
+            ("app/__init__.py", ""),
+            ("app/main.py", "from .service import handle\n"),
+            ("app/service.py", "from .store import save\n\ndef handle(x):\n    return save(x)\n"),
+            ("app/store.py", "import shutil\n\ndef save(x):\n    shutil.copy(x, x + '.bak')\n"),
+            ("app/pure.py", "from .maths import double\n\ndef quad(x):\n    return double(double(x))\n"),
+            ("app/maths.py", "def double(x):\n    return 2 * x\n"),
+        ]);
+        let main = &paths[1];
+        assert_eq!(chain(&project, main, ".service.handle").as_deref(), Some("handle -> save -> shutil.copy"));
+        let parsed = project.parsed_modules();
+        assert_eq!(chain(&project, main, ".pure.quad"), None);
+        assert_eq!(project.parsed_modules(), parsed, "nothing pure.py imports can block: never parsed");
+    }
+
+    #[test]
+    fn import_lines_name_their_modules() {
+        let text = "import os, pkg.util as u\nfrom . import a, b as c\nfrom ..x import (y,\n    z)\n  from .m import n  # why\nimport sys; import json\n";
+        assert_eq!(
+            imported_modules(text),
+            ["os", "pkg.util", ".a", ".b", ".", "..x.y", "..x", ".m.n", ".m", "sys"]
+        );
     }
 
     #[test]

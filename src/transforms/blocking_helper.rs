@@ -7,7 +7,7 @@ use tree_sitter::Node;
 
 use crate::blocking;
 use crate::finding::Finding;
-use crate::project::{FunctionRef, Project};
+use crate::project::{FunctionRef, Project, Question};
 use crate::semantic::{Context, Resolved};
 use crate::transforms::{FileContext, Transform, to_thread};
 
@@ -118,7 +118,7 @@ pub(crate) fn project_function(file: &FileContext, project: &Project, call: Node
         "identifier" => {
             let name = file.text(function);
             match file.model.resolve(name, function) {
-                Resolved::Import(qualified) => project.resolve(file.path, &qualified),
+                Resolved::Import(qualified) => project.resolve(file.path, &qualified, Question::Blocking),
                 Resolved::Other if file.model.resolves_to_module_scope(name, function) => {
                     let facts = project.current(file.path, file.model);
                     facts.function_kind(name)?;
@@ -127,7 +127,7 @@ pub(crate) fn project_function(file: &FileContext, project: &Project, call: Node
                 _ => None,
             }
         }
-        "attribute" => project.resolve(file.path, &file.model.qualified_name(function)?),
+        "attribute" => project.resolve(file.path, &file.model.qualified_name(function)?, Question::Blocking),
         _ => None,
     }
 }

@@ -6,7 +6,7 @@
 use tree_sitter::Node;
 
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
-use crate::project::FunctionKind;
+use crate::project::{FunctionKind, Question};
 use crate::semantic::{Context, Resolved};
 use crate::syntax::{self, is_async_def};
 use crate::transforms::{FileContext, Transform};
@@ -87,7 +87,7 @@ fn imported_coroutine_function(file: &FileContext, call: Node) -> Option<Functio
         _ if function.kind() == "attribute" => file.model.qualified_name(function)?,
         _ => return None,
     };
-    let target = project.resolve(file.path, &qualified)?;
+    let target = project.resolve(file.path, &qualified, Question::Coroutine)?;
     target.facts.function_kind(&target.name).cloned()
 }
 
