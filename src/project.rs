@@ -2,10 +2,12 @@
 //! (does this imported sync function block, through which calls? is this imported name a
 //! coroutine function?).
 //!
-//! It is lazy, so that a large tree costs little: a module is read and parsed only when code being
-//! analysed calls into it (through a resolved import), and only when a byte scan says it could
-//! hold an answer (a blocking callable's name, `async def`, or a relative import to follow).
-//! Each module is summarised once per run, by whichever worker asks first.
+//! It is lazy, so that a large tree costs little: a module is parsed only when code being analysed
+//! calls into it (through a resolved import), and only when a scan of its bytes says it can answer
+//! the question asked: `async def` for "is this a coroutine function?"; for "does this block?", an
+//! import of a module of the blocking catalogue or a call of a blocking builtin, in the module or
+//! in a module of the run it imports (found from import lines, without parsing). Each module is
+//! scanned and summarised at most once per run, by whichever worker asks first.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
