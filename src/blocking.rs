@@ -104,6 +104,23 @@ pub fn head_name<'t>(callee: Node<'t>, source: &'t str) -> Option<&'t str> {
     }
 }
 
+/// Whether a call of `callee` may name an entry of the catalogue of `definition` by its last
+/// part: a method or module function called by attribute (`x.run(...)`) must be called like one
+/// of the entries (`subprocess.run`). A bare name may be an alias (`from os import system as
+/// sh`), so it is not ruled out here.
+pub fn may_name_entry(definition: &str, callee: Node, source: &str, settings: &Settings) -> bool {
+    if callee.kind() != "attribute" {
+        return true;
+    }
+    let Some(last) = callee.child_by_field_name("attribute").map(|a| text(a, source)) else { return false };
+    let ends_with_last = |name: &str| name.rsplit('.').next() == Some(last);
+    let listed =
+        definitions::get(definition).is_some_and(|d| d.blocking.keys().any(|name| ends_with_last(name)));
+    listed
+        || (definition == BLOCKING_CATALOGUE
+            && settings.blocking_callables.iter().any(|name| ends_with_last(name)))
+}
+
 /// Whether a call of `callee` may name something in `names` (see [`reachable_names`]).
 pub fn may_reach(names: &Option<HashSet<&str>>, callee: Node, source: &str) -> bool {
     match names {

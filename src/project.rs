@@ -249,10 +249,15 @@ pub enum Question {
     Coroutine,
 }
 
-/// What a byte scan of a module's import lines tells, before any parse.
+/// What a scan of a module's lines tells, before any parse.
 #[derive(Debug, Default)]
 struct Scan {
-    defines_coroutines: bool,
+    /// Names of the functions defined at module level (`def` or `async def` at column 0).
+    functions: HashSet<String>,
+    /// The subset defined with `async def`.
+    coroutine_functions: HashSet<String>,
+    /// Names bound by its import lines (a package may re-export a function).
+    imported_names: HashSet<String>,
     /// It imports a module of the blocking catalogue or calls a blocking builtin.
     may_block_itself: bool,
     /// The modules of the run it imports.
@@ -319,15 +324,19 @@ impl Project {
 
     /// The summary of another module of the run, read and parsed on first use; `None` when it
     /// cannot answer `question` (by a byte scan) or cannot be parsed.
-    fn facts(&self, module: &Path, question: Question) -> Option<Arc<ModuleFacts>> {
+    fn facts(&self, module: &Path, question: Question, name: &str) -> Option<Arc<ModuleFacts>> {
         let slot = self.slot(module);
         if let Some(facts) = slot.get() {
             return facts.clone();
         }
-        let could_answer = match question {
-            Question::Coroutine => self.scan(module).defines_coroutines,
-            Question::Blocking => self.may_block(module, &mut HashSet::new()),
-        };
+        let scan = self.scan(module);
+        let could_answer = scan.imported_names.contains(name)
+            || match question {
+                Question::Coroutine => scan.coroutine_functions.contains(name),
+                Question::Blocking => {
+                    scan.functions.contains(name) && self.may_block(module, &mut HashSet::new())
+                }
+            };
         if !could_answer {
             return None;
         }
@@ -354,16 +363,17 @@ impl Project {
         }
         let scan = Arc::new(match std::fs::read(module) {
             Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                let imported = imported_modules(&text);
+                let lines = scan_lines(&String::from_utf8_lossy(&bytes));
+                let imports_blocking = lines.modules.iter().any(|m| {
+                    !m.starts_with('.')
+                        && m.split('.').next().is_some_and(|top| self.blocking_modules.contains(top))
+                });
                 Scan {
-                    defines_coroutines: memchr::memmem::find(&bytes, b"async def").is_some(),
-                    may_block_itself: blocking::calls_blocking_builtin(&bytes)
-                        || imported.iter().any(|m| {
-                            !m.starts_with('.')
-                                && m.split('.').next().is_some_and(|top| self.blocking_modules.contains(top))
-                        }),
-                    imports: imported.iter().filter_map(|m| self.module_path(module, m)).collect(),
+                    functions: lines.functions,
+                    coroutine_functions: lines.coroutine_functions,
+                    imported_names: lines.imported_names,
+                    may_block_itself: imports_blocking || blocking::calls_blocking_builtin(&bytes),
+                    imports: lines.modules.iter().filter_map(|m| self.module_path(module, m)).collect(),
                 }
             }
             Err(_) => Scan::default(),
@@ -406,7 +416,7 @@ impl Project {
         let mut qualified = qualified.to_string();
         for _ in 0..MAX_REEXPORTS {
             let (module, name) = self.module_file(&from, &qualified)?;
-            let facts = self.facts(&module, question)?;
+            let facts = self.facts(&module, question, &name)?;
             if facts.functions.contains_key(&name) {
                 return Some(FunctionRef { module, name, facts });
             }
@@ -522,32 +532,65 @@ impl Project {
     }
 }
 
-/// The modules a file imports, read from the first line of each import statement: `pkg.util`
-/// for `import pkg.util as u`; for `from .pkg import a, b`, `.pkg` and the possible submodules
-/// `.pkg.a`, `.pkg.b`.
-fn imported_modules(text: &str) -> Vec<String> {
+/// What the lines of a module say without parsing it.
+#[derive(Debug, Default)]
+struct Lines {
+    /// The modules it imports, from the first line of each import statement: `pkg.util` for
+    /// `import pkg.util as u`; for `from .pkg import a, b`, `.pkg` and the possible submodules
+    /// `.pkg.a`, `.pkg.b`.
+    modules: Vec<String>,
+    /// The names those lines bind (`u`; `a`, `b`).
+    imported_names: HashSet<String>,
+    functions: HashSet<String>,
+    coroutine_functions: HashSet<String>,
+}
+
+fn scan_lines(text: &str) -> Lines {
     let word = |part: &str| -> Option<String> {
-        let name =
-            part.trim().trim_start_matches('(').split_whitespace().next()?.trim_end_matches([';', ')', '\\']);
+        let name = part
+            .trim()
+            .trim_start_matches('(')
+            .split_whitespace()
+            .next()?
+            .trim_end_matches([';', ')', '\\', ':']);
         let valid = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
         valid.then(|| name.to_string())
     };
-    let mut modules = Vec::new();
+    // `a.b as c` binds `c`; `a.b` binds `a`.
+    let bound = |part: &str| -> Option<String> {
+        let words: Vec<&str> = part.trim().trim_start_matches('(').split_whitespace().collect();
+        let name = match words.as_slice() {
+            [_, "as", alias, ..] => alias,
+            [name, ..] => name.split('.').next()?,
+            [] => return None,
+        };
+        word(name)
+    };
+    let mut lines = Lines::default();
     for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("def ") {
+            lines.functions.extend(rest.split('(').next().and_then(word));
+        } else if let Some(rest) = line.strip_prefix("async def ") {
+            let name = rest.split('(').next().and_then(word);
+            lines.functions.extend(name.clone());
+            lines.coroutine_functions.extend(name);
+        }
         let line = line.trim_start();
         if let Some(rest) = line.strip_prefix("import ") {
-            modules.extend(rest.split(',').filter_map(word));
+            lines.modules.extend(rest.split(',').filter_map(word));
+            lines.imported_names.extend(rest.split(',').filter_map(bound));
         } else if let Some(rest) = line.strip_prefix("from ") {
             let Some((module, names)) = rest.split_once(" import ") else { continue };
             let Some(module) = word(module) else { continue };
             let separator = if module.ends_with('.') { "" } else { "." };
             for name in names.split(',').filter_map(word) {
-                modules.push(format!("{module}{separator}{name}"));
+                lines.modules.push(format!("{module}{separator}{name}"));
             }
-            modules.push(module);
+            lines.imported_names.extend(names.split(',').filter_map(bound));
+            lines.modules.push(module);
         }
     }
-    modules
+    lines
 }
 
 /// `./pkg/../pkg/util.py` is `pkg/util.py`: paths compared without a file-system lookup.
@@ -662,7 +705,10 @@ mod tests {
             ("app/maths.py", "def double(x):\n    return 2 * x\n"),
         ]);
         let main = &paths[1];
-        assert_eq!(chain(&project, main, ".service.handle").as_deref(), Some("handle -> save -> shutil.copy"));
+        assert_eq!(
+            chain(&project, main, ".service.handle").as_deref(),
+            Some("handle -> save -> shutil.copy")
+        );
         let parsed = project.parsed_modules();
         assert_eq!(chain(&project, main, ".pure.quad"), None);
         assert_eq!(project.parsed_modules(), parsed, "nothing pure.py imports can block: never parsed");
@@ -671,10 +717,16 @@ mod tests {
     #[test]
     fn import_lines_name_their_modules() {
         let text = "import os, pkg.util as u\nfrom . import a, b as c\nfrom ..x import (y,\n    z)\n  from .m import n  # why\nimport sys; import json\n";
-        assert_eq!(
-            imported_modules(text),
-            ["os", "pkg.util", ".a", ".b", ".", "..x.y", "..x", ".m.n", ".m", "sys"]
+        let lines = scan_lines(text);
+        assert_eq!(lines.modules, ["os", "pkg.util", ".a", ".b", ".", "..x.y", "..x", ".m.n", ".m", "sys"]);
+        let mut names: Vec<&String> = lines.imported_names.iter().collect();
+        names.sort();
+        assert_eq!(names, ["a", "c", "n", "os", "sys", "u", "y"]);
+        let defs = scan_lines(
+            "def f(x):\n    def inner(): pass\nasync def g():\n    pass\nclass C:\n    def m(self): pass\n",
         );
+        assert_eq!(defs.functions, HashSet::from(["f".to_string(), "g".to_string()]));
+        assert_eq!(defs.coroutine_functions, HashSet::from(["g".to_string()]));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use tree_sitter::Node;
 
+use crate::blocking;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::project::{FunctionKind, Question};
 use crate::semantic::{Context, Resolved};
@@ -29,6 +30,8 @@ impl Transform for MissingAwait {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        // Another module's coroutine function is reached through an imported name.
+        let imported = file.project.map(|_| blocking::reachable_names(file.model));
         for &call in file.calls {
             if super::dropped_result_statement(call).is_none() {
                 continue;
@@ -36,6 +39,12 @@ impl Transform for MissingAwait {
             let Some(function) = call.child_by_field_name("function") else { continue };
             let decorator = match self.coroutine_function(file, function, call) {
                 Some(definition) => unknown_decorator(file.source, definition).map(str::to_string),
+                None if !imported
+                    .as_ref()
+                    .is_some_and(|names| blocking::may_reach(names, function, file.source)) =>
+                {
+                    continue;
+                }
                 None => match imported_coroutine_function(file, call) {
                     Some(FunctionKind::Coroutine) => None,
                     Some(FunctionKind::DecoratedCoroutine(decorator)) => Some(decorator),
