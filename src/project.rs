@@ -3,11 +3,12 @@
 //! coroutine function?).
 //!
 //! It is lazy, so that a large tree costs little: a module is parsed only when code being analysed
-//! calls into it (through a resolved import), and only when a scan of its bytes says it can answer
-//! the question asked: `async def` for "is this a coroutine function?"; for "does this block?", an
-//! import of a module of the blocking catalogue or a call of a blocking builtin, in the module or
-//! in a module of the run it imports (found from import lines, without parsing). Each module is
-//! scanned and summarised at most once per run, by whichever worker asks first.
+//! calls into it (through a resolved import), and only when a scan of its lines says it can answer
+//! the question asked: it defines (or re-exports) the function asked about, with `async def` for
+//! "is this a coroutine function?"; for "does this block?", it imports a module of the blocking
+//! catalogue or calls a blocking builtin, itself or through a module of the run it imports (found
+//! from import lines, without parsing). Each module is scanned and summarised at most once per
+//! run, by whichever worker asks first.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
