@@ -84,16 +84,7 @@ impl ModuleFacts {
         // module-level function: only those are resolved.
         let mut reachable = blocking::reachable_names(model);
         if let Some(names) = &mut reachable {
-            names.extend(statements.iter().filter_map(|statement| {
-                let definition = match statement.kind() {
-                    "decorated_definition" => statement.child_by_field_name("definition")?,
-                    _ => *statement,
-                };
-                (definition.kind() == "function_definition")
-                    .then(|| definition.child_by_field_name("name"))
-                    .flatten()
-                    .map(|name| text(name, source))
-            }));
+            names.extend(module_level_functions(model));
         }
         for statement in statements {
             let definition = match statement.kind() {
@@ -168,6 +159,23 @@ struct Calls {
 /// Calls that work only in the event loop's thread or the main thread.
 fn is_thread_bound(name: &str) -> bool {
     name.starts_with("asyncio.") || name == "signal.signal" || name == "signal.set_wakeup_fd"
+}
+
+/// The names of the functions a module defines at module level (decorated or not).
+pub(crate) fn module_level_functions<'t>(model: &Model<'t>) -> Vec<&'t str> {
+    let root = model.root();
+    let mut cursor = root.walk();
+    let statements: Vec<Node<'t>> = root.named_children(&mut cursor).collect();
+    statements
+        .into_iter()
+        .filter_map(|statement| match statement.kind() {
+            "decorated_definition" => statement.child_by_field_name("definition"),
+            _ => Some(statement),
+        })
+        .filter(|definition| definition.kind() == "function_definition")
+        .filter_map(|definition| definition.child_by_field_name("name"))
+        .map(|name| text(name, model.source()))
+        .collect()
 }
 
 /// The blocking call, the thread-bound call and the possibly-project calls made directly in a

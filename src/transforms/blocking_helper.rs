@@ -7,7 +7,7 @@ use tree_sitter::Node;
 
 use crate::blocking;
 use crate::finding::Finding;
-use crate::project::{FunctionRef, Project, Question};
+use crate::project::{self, FunctionRef, Project, Question};
 use crate::semantic::{Context, Resolved};
 use crate::transforms::{FileContext, Transform, to_thread};
 
@@ -38,7 +38,7 @@ impl Transform for BlockingHelper {
         // methods, locals) are skipped before any costly name resolution.
         let mut reachable = blocking::reachable_names(file.model);
         if let Some(names) = &mut reachable {
-            names.extend(module_level_functions(file));
+            names.extend(project::module_level_functions(file.model));
         }
         for &call in file.calls {
             let Some(callee) = call.child_by_field_name("function") else { continue };
@@ -91,23 +91,6 @@ impl Transform for BlockingHelper {
             }
         }
     }
-}
-
-/// The names of the module-level functions of the file.
-fn module_level_functions<'t>(file: &FileContext<'_, 't>) -> Vec<&'t str> {
-    let root = file.model.root();
-    let mut cursor = root.walk();
-    let statements: Vec<Node<'t>> = root.named_children(&mut cursor).collect();
-    statements
-        .into_iter()
-        .filter_map(|statement| match statement.kind() {
-            "decorated_definition" => statement.child_by_field_name("definition"),
-            _ => Some(statement),
-        })
-        .filter(|definition| definition.kind() == "function_definition")
-        .filter_map(|definition| definition.child_by_field_name("name"))
-        .map(|name| file.text(name))
-        .collect()
 }
 
 /// The module-level function of the project that `call` calls: one of this module's, by a name
