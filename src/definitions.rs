@@ -93,6 +93,20 @@ pub struct LeaveAlone {
     pub reported: bool,
 }
 
+impl CallKind {
+    /// What `explain` says about the callables of this kind.
+    fn describe(self) -> &'static str {
+        match self {
+            CallKind::Thread => "run in a thread",
+            CallKind::Subprocess => "reported: a process handle that blocks when used",
+            CallKind::BlockingResult => "reported: what they return blocks when used",
+            CallKind::Elsewhere => "rewritten by another transform; they make a sync helper blocking",
+            CallKind::CpuReleasesGil => "C code that releases the GIL: a thread runs it in parallel",
+            CallKind::CpuHoldsGil => "pure-Python work that holds the GIL: a process runs it in parallel",
+        }
+    }
+}
+
 impl Definition {
     pub fn min_python(&self) -> PythonVersion {
         self.min_python.parse().unwrap_or(PythonVersion { minor: 8 })
@@ -169,6 +183,27 @@ pub fn explain(definition: &Definition) -> String {
             indent(&example.after)
         ));
     }
+    if !definition.blocking.is_empty() {
+        out.push_str("\n## Known callables\n");
+        for kind in [
+            CallKind::Thread,
+            CallKind::Subprocess,
+            CallKind::BlockingResult,
+            CallKind::Elsewhere,
+            CallKind::CpuReleasesGil,
+            CallKind::CpuHoldsGil,
+        ] {
+            let names: Vec<&str> = definition
+                .blocking
+                .iter()
+                .filter(|(_, k)| **k == kind)
+                .map(|(name, _)| name.as_str())
+                .collect();
+            if !names.is_empty() {
+                out.push_str(&format!("\n{}:\n{}", kind.describe(), indent(&wrap(&names, 92))));
+            }
+        }
+    }
     if !definition.leave_alone.is_empty() {
         out.push_str("\n## Left alone\n");
         for case in &definition.leave_alone {
@@ -178,6 +213,42 @@ pub fn explain(definition: &Definition) -> String {
     out
 }
 
+/// `names` joined with ", " into lines of at most `width` characters.
+fn wrap(names: &[&str], width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for name in names {
+        match lines.last_mut() {
+            Some(line) if line.len() + name.len() + 2 <= width => {
+                line.push_str(", ");
+                line.push_str(name);
+            }
+            Some(line) => {
+                line.push(',');
+                lines.push((*name).to_string());
+            }
+            None => lines.push((*name).to_string()),
+        }
+    }
+    lines.join("\n")
+}
+
 fn indent(code: &str) -> String {
     code.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explain_lists_the_catalogue_by_kind() {
+        let text = explain(get("blocking-call").expect("blocking-call is defined"));
+        let (_, catalogue) = text.split_once("## Known callables").expect("the catalogue section");
+        let catalogue = catalogue.split("## Left alone").next().unwrap_or(catalogue);
+        let processes = catalogue.find("reported: a process handle").expect("the subprocess heading");
+        let popen = catalogue.find("subprocess.Popen").expect("Popen is listed");
+        let run = catalogue.find("subprocess.run").expect("run is listed");
+        assert!(run < processes && processes < popen, "{catalogue}");
+        assert!(catalogue.lines().all(|line| line.len() <= 100), "{catalogue}");
+    }
 }
