@@ -18,6 +18,7 @@ use crate::finding::{Safety, Severity};
 use crate::gitdiff::{self, FileDiff, RepoDiff};
 use crate::prefilter;
 use crate::print;
+use crate::project::Project;
 use crate::pyproject;
 use crate::source::{FileError, FileProblem, SourceFile};
 use crate::transforms::{self, Transform};
@@ -278,7 +279,7 @@ fn execute(
     };
     let mut resolver = pyproject::Resolver::new(overrides_from(&args));
     // Bad command-line values are errors even when no file is found.
-    resolver.command_line_settings(&args.paths[0])?;
+    let run_settings = resolver.command_line_settings(&args.paths[0])?;
     validate_excludes(&args.exclude)?;
     let jobs = args.jobs.unwrap_or(0);
     // Deeply nested code makes tree-sitter and Ruff's parser recurse: give workers room (16 MiB).
@@ -298,6 +299,9 @@ fn execute(
         }
     }
     let files = files_with_settings;
+    // The project index answers about other modules with the run's own settings (its catalogue).
+    let paths: Vec<PathBuf> = files.iter().map(|(path, _)| path.clone()).collect();
+    let project = Project::new(&paths, &run_settings);
 
     let progress = progress_bar(files.len(), args.quiet);
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -305,7 +309,7 @@ fn execute(
         .par_iter()
         .map(|(path, settings)| {
             let transforms = transforms::enabled(settings);
-            let result = process(path, mode, settings, &transforms, color, detail);
+            let result = process(path, mode, settings, &transforms, &project, color, detail);
             progress.inc(1);
             result
         })
@@ -449,6 +453,7 @@ fn process(
     mode: Mode,
     settings: &Settings,
     transforms: &[&dyn Transform],
+    project: &Project,
     color: bool,
     detail: Detail,
 ) -> FileResult {
@@ -492,12 +497,13 @@ fn process(
     if mode == Mode::Check {
         // Tree-sitter accepts some invalid code (Python 2 prints) without an error node: check
         // with the strict parser before offering fixes.
-        let checked = engine::analyze(path, &file.text, settings, transforms).and_then(|findings| {
-            if findings.iter().any(|f| f.fix.is_some()) {
-                verify::parses(&file.text)?;
-            }
-            Ok(findings)
-        });
+        let checked = engine::analyze_in_project(path, &file.text, settings, transforms, Some(project))
+            .and_then(|findings| {
+                if findings.iter().any(|f| f.fix.is_some()) {
+                    verify::parses(&file.text)?;
+                }
+                Ok(findings)
+            });
         let findings = match checked {
             Ok(findings) => findings,
             Err(e) => {
@@ -512,13 +518,15 @@ fn process(
                 .map(|f| f.fix.as_ref().and_then(|_| engine::apply_alone(path, &file.text, f).ok()))
                 .collect();
             if detail == Detail::AloneAndFixed {
-                result.fixed = engine::fix(path, &file.text, settings, transforms).ok().and_then(|o| o.fixed);
+                result.fixed = engine::fix_in_project(path, &file.text, settings, transforms, Some(project))
+                    .ok()
+                    .and_then(|o| o.fixed);
             }
             result.source = Some(file.text.clone());
         }
         return result;
     }
-    let outcome = match engine::fix(path, &file.text, settings, transforms) {
+    let outcome = match engine::fix_in_project(path, &file.text, settings, transforms, Some(project)) {
         Ok(outcome) => outcome,
         Err(e) => {
             result.error = Some(syntax_error(e));

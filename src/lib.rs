@@ -6,6 +6,7 @@
 //! applies their fixes (with [`imports`] and [`verify`]), [`write`] stores the result atomically and
 //! [`print`] reports.
 
+pub mod blocking;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod gitdiff;
 pub mod imports;
 pub mod prefilter;
 pub mod print;
+pub mod project;
 pub mod pyproject;
 pub mod semantic;
 pub mod source;
