@@ -31,7 +31,7 @@ use crate::transforms::{FileContext, Transform};
 use crate::transforms::kept_objects::{self, KeptCall, calls_through};
 use exceptions::{Modules, enclosing_tries, map_handlers};
 use keywords::{Refusal, map_arguments};
-use response_uses::map_use;
+use response_uses::{map_use, reads_content};
 use sessions::{SessionBlock, session_block, session_sites};
 
 pub struct RequestsToAiohttp;
@@ -64,6 +64,8 @@ struct Rewrite<'t> {
     target: Option<Node<'t>>,
     /// The result is used at once (`requests.get(u).json()`): the statement follows the block.
     hoisted: Option<Edit>,
+    /// The variable that keeps the bytes when the result used at once is `.content`.
+    body: Option<String>,
     argument_edits: Vec<Edit>,
 }
 
@@ -328,11 +330,27 @@ fn rewrite<'t>(file: &FileContext<'_, 't>, site: &Site<'t>, aiohttp: &str) -> Re
     }
     if let Some(target) = assignment_target(site.call) {
         let var = file.text(target).to_string();
-        return Ok(Rewrite { statement, indent, var, target: Some(target), hoisted: None, argument_edits });
+        return Ok(Rewrite {
+            statement,
+            indent,
+            var,
+            target: Some(target),
+            hoisted: None,
+            body: None,
+            argument_edits,
+        });
     }
     let var = fresh_name(file, site.function, &["resp", "response"]);
     if statement.kind() == "expression_statement" && statement.named_child(0) == Some(site.call) {
-        return Ok(Rewrite { statement, indent, var, target: None, hoisted: None, argument_edits });
+        return Ok(Rewrite {
+            statement,
+            indent,
+            var,
+            target: None,
+            hoisted: None,
+            body: None,
+            argument_edits,
+        });
     }
     // The result used at once: the block goes before the statement, so the call must run exactly
     // once, unconditionally, in the statement's own scope, and no other code may run before it
@@ -358,9 +376,11 @@ fn rewrite<'t>(file: &FileContext<'_, 't>, site: &Site<'t>, aiohttp: &str) -> Re
     if let Some(earlier) = earlier {
         return Err(format!("`{}` runs before the request in the same statement", file.text(earlier)).into());
     }
-    let hoisted =
-        map_use(file, site.call, &var)?.unwrap_or_else(|| Edit::replace(site.call.byte_range(), var.clone()));
-    Ok(Rewrite { statement, indent, var, target: None, hoisted: Some(hoisted), argument_edits })
+    let body =
+        reads_content(file, site.call).then(|| fresh_name(file, site.function, &[&format!("{var}_body")]));
+    let hoisted = map_use(file, site.call, &var, body.as_deref())?
+        .unwrap_or_else(|| Edit::replace(site.call.byte_range(), var.clone()));
+    Ok(Rewrite { statement, indent, var, target: None, hoisted: Some(hoisted), body, argument_edits })
 }
 
 fn is_requests_call(file: &FileContext, call: Node) -> bool {
@@ -397,7 +417,15 @@ fn group_fix<'t>(
     vars.dedup();
     let targets: Vec<Node> = rewrites.iter().filter_map(|(_, r)| r.target).collect();
     let mut use_nodes: Vec<Node> = rewrites.iter().map(|(s, _)| s.call).collect();
+    // `.content` after the block reads bytes the block kept: aiohttp cannot read a released response.
+    let mut bodies: HashMap<&str, String> = HashMap::new();
+    for &var in &vars {
+        if references(file, function, var).into_iter().any(|usage| reads_content(file, usage)) {
+            bodies.insert(var, fresh_name(file, function, &[&format!("{var}_body")]));
+        }
+    }
     for var in vars {
+        let body = bodies.get(var).map(String::as_str);
         for usage in references(file, function, var) {
             if targets.contains(&usage) {
                 continue;
@@ -414,7 +442,7 @@ fn group_fix<'t>(
             if enclosing_function(usage) != Some(function) {
                 return Err(Some(format!("the response `{var}` is used in a nested function (line {line})")));
             }
-            if let Some(edit) = map_use(file, usage, var).map_err(Some)? {
+            if let Some(edit) = map_use(file, usage, var, body).map_err(Some)? {
                 inner.push(edit);
             }
             use_nodes.push(usage);
@@ -460,8 +488,10 @@ fn group_fix<'t>(
             &unit.repeat(depth - 1),
         );
         let var = &rewrite.var;
+        let body = rewrite.body.as_ref().or_else(|| rewrite.target.and_then(|_| bodies.get(var.as_str())));
+        let kept = body.map_or(String::new(), |body| format!("{body} = "));
         let mut block = format!(
-            "{opening}async with {receiver}.{}{argument_text} as {var}:{nl}{indent}{}await {var}.read()",
+            "{opening}async with {receiver}.{}{argument_text} as {var}:{nl}{indent}{}{kept}await {var}.read()",
             site.method,
             unit.repeat(depth)
         );

@@ -1,5 +1,7 @@
 //! The uses of a requests response, mapped to the aiohttp response that replaces it. The body is
-//! read inside the `async with` block, so `json()`, `text()` and `read()` work after it.
+//! read inside the `async with` block, so `json()` and `text()` work after it; `read()` does not
+//! (aiohttp raises "Connection closed" once the response is released), so `.content` reads the
+//! bytes the block kept in a variable of its own.
 
 use tree_sitter::Node;
 
@@ -13,8 +15,14 @@ const SAME: &[&str] = &["ok", "headers", "reason"];
 
 /// The edit that makes the use of a response at `node` (a reference to the variable, or the call
 /// itself when its result is used at once) read `var` as an aiohttp response; `None` when the
-/// text stays. Errors say which use has no counterpart.
-pub(super) fn map_use(file: &FileContext, node: Node, var: &str) -> Result<Option<Edit>, String> {
+/// text stays. `body` names the variable the block stores the bytes in, when `.content` is read.
+/// Errors say which use has no counterpart.
+pub(super) fn map_use(
+    file: &FileContext,
+    node: Node,
+    var: &str,
+    body: Option<&str>,
+) -> Result<Option<Edit>, String> {
     let line = node.start_position().row + 1;
     let unchanged = |range: std::ops::Range<usize>, text: String| {
         Ok((file.source[range.clone()] != text).then(|| Edit::replace(range, text)))
@@ -58,10 +66,12 @@ pub(super) fn map_use(file: &FileContext, node: Node, var: &str) -> Result<Optio
                     awaited(attribute, &format!("{var}.text(errors={q}replace{q})")),
                 )
             }
-            ("content", None) => {
-                needs_await(attribute)?;
-                unchanged(attribute.byte_range(), awaited(attribute, &format!("{var}.read()")))
-            }
+            ("content", None) => match body {
+                Some(body) => unchanged(attribute.byte_range(), body.to_string()),
+                None => Err(format!(
+                    "the response's `.content` is read where its bytes are not kept (line {line})"
+                )),
+            },
             ("status_code", None) => unchanged(attribute.byte_range(), format!("{var}.status")),
             ("url", None) => unchanged(attribute.byte_range(), format!("str({var}.url)")),
             ("raise_for_status", Some(_)) if without_arguments => {
@@ -86,6 +96,18 @@ pub(super) fn map_use(file: &FileContext, node: Node, var: &str) -> Result<Optio
     Err(format!(
         "the response is passed on, returned or stored (line {line}); an aiohttp response cannot stand in for it"
     ))
+}
+
+/// Whether the use of a response at `node` is `.content` (its bytes).
+pub(super) fn reads_content(file: &FileContext, node: Node) -> bool {
+    node.parent().is_some_and(|attribute| {
+        attribute.kind() == "attribute"
+            && attribute.child_by_field_name("object") == Some(node)
+            && attribute.child_by_field_name("attribute").is_some_and(|a| file.text(a) == "content")
+            && !attribute
+                .parent()
+                .is_some_and(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(attribute))
+    })
 }
 
 /// Whether the value of `node` is only tested for truth.
