@@ -10,6 +10,8 @@ use crate::transforms::FileContext;
 pub(super) struct Modules<'a> {
     pub aiohttp: &'a str,
     pub asyncio: &'a str,
+    /// `None` when the name `json` is bound to something else.
+    pub json: Option<&'a str>,
 }
 
 /// What mapping the handlers around some calls takes.
@@ -20,6 +22,7 @@ pub(super) struct Handlers<'t> {
     /// bodies must move to aiohttp with them.
     pub tries: Vec<Node<'t>>,
     pub uses_asyncio: bool,
+    pub uses_json: bool,
 }
 
 /// Builtin exceptions that catch requests' errors (they are `OSError`s) but not aiohttp's.
@@ -46,15 +49,21 @@ pub(super) fn enclosing_tries<'t>(function: Node<'t>, nodes: &[Node<'t>]) -> Vec
     tries
 }
 
-/// Maps the handlers of `tries`, or says which one has no aiohttp counterpart.
+/// Maps the handlers of `tries`, or says which one has no aiohttp counterpart. `json_uses` are
+/// the `.json()` calls of the rewritten responses: requests raises a `RequestException` when the
+/// body is not JSON, aiohttp a `json.JSONDecodeError` (or a `UnicodeDecodeError`).
 pub(super) fn map_handlers<'t>(
     file: &FileContext<'_, 't>,
     tries: &[Node<'t>],
     modules: &Modules,
+    json_uses: &[Node<'t>],
 ) -> Result<Handlers<'t>, String> {
     let mut handlers = Handlers::default();
     for &statement in tries {
         let mut names_requests = false;
+        let parses_json = statement.child_by_field_name("body").is_some_and(|body| {
+            json_uses.iter().any(|n| body.start_byte() <= n.start_byte() && n.end_byte() <= body.end_byte())
+        });
         let mut cursor = statement.walk();
         for clause in statement.named_children(&mut cursor) {
             if clause.kind() == "except_group_clause" {
@@ -76,10 +85,11 @@ pub(super) fn map_handlers<'t>(
             let mut mapped_here = false;
             for value in values {
                 for element in exception_elements(value) {
-                    match map_exception(file, element, modules)? {
+                    match map_exception(file, element, modules, parses_json)? {
                         Mapped::Keep => {}
                         Mapped::To(text, asyncio) => {
                             handlers.uses_asyncio |= asyncio;
+                            handlers.uses_json |= parses_json && text.contains("JSONDecodeError");
                             mapped_here = true;
                             handlers.edits.push(Edit::replace(element.byte_range(), text));
                         }
@@ -118,7 +128,12 @@ enum Mapped {
     To(String, bool),
 }
 
-fn map_exception(file: &FileContext, element: Node, modules: &Modules) -> Result<Mapped, String> {
+fn map_exception(
+    file: &FileContext,
+    element: Node,
+    modules: &Modules,
+    parses_json: bool,
+) -> Result<Mapped, String> {
     let text = file.text(element);
     if let Some(qualified) = file.model.qualified_name(element) {
         let short = qualified
@@ -134,8 +149,21 @@ fn map_exception(file: &FileContext, element: Node, modules: &Modules) -> Result
                 Ok(Mapped::Keep)
             };
         };
-        let Modules { aiohttp, asyncio } = modules;
+        let Modules { aiohttp, asyncio, json } = modules;
         return match short {
+            "RequestException" if parses_json => match json {
+                Some(json) => Ok(Mapped::To(
+                    format!(
+                        "({aiohttp}.ClientError, {asyncio}.TimeoutError, {json}.JSONDecodeError, \
+                         UnicodeDecodeError)"
+                    ),
+                    true,
+                )),
+                None => Err(format!(
+                    "`except {text}` also catches `.json()` errors, and the name `json` (for \
+                     `json.JSONDecodeError`) is bound to something else here"
+                )),
+            },
             "RequestException" => {
                 Ok(Mapped::To(format!("({aiohttp}.ClientError, {asyncio}.TimeoutError)"), true))
             }

@@ -31,7 +31,7 @@ use crate::transforms::{FileContext, Transform};
 use crate::transforms::kept_objects::{self, KeptCall, calls_through};
 use exceptions::{Modules, enclosing_tries, map_handlers};
 use keywords::{Refusal, map_arguments};
-use response_uses::{map_use, reads_content};
+use response_uses::{map_use, parses_json, reads_content};
 use sessions::{SessionBlock, session_block, session_sites};
 
 pub struct RequestsToAiohttp;
@@ -450,8 +450,14 @@ fn group_fix<'t>(
     }
     // Handlers of the `try` statements around the calls and uses.
     let all_tries = enclosing_tries(function, &use_nodes);
-    let modules = Modules { aiohttp: &aiohttp.name, asyncio: &asyncio.name };
-    let handlers = map_handlers(file, &all_tries, &modules).map_err(Some)?;
+    let json = file.model.module_ref("json", function);
+    let modules = Modules {
+        aiohttp: &aiohttp.name,
+        asyncio: &asyncio.name,
+        json: json.as_ref().map(|j| j.name.as_str()),
+    };
+    let json_uses: Vec<Node> = use_nodes.iter().copied().filter(|n| parses_json(file, *n)).collect();
+    let handlers = map_handlers(file, &all_tries, &modules, &json_uses).map_err(Some)?;
     inner.extend(handlers.edits);
 
     let unit = &file.style.indent;
@@ -531,6 +537,9 @@ fn group_fix<'t>(
     }
     if handlers.uses_asyncio && asyncio.needs_import {
         imports.push("asyncio".to_string());
+    }
+    if handlers.uses_json && json.is_some_and(|j| j.needs_import) {
+        imports.push("json".to_string());
     }
     Ok(Fix { safety: Safety::Unsafe, edits, imports, helpers: Vec::new() })
 }

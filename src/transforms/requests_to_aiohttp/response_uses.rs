@@ -110,6 +110,18 @@ pub(super) fn reads_content(file: &FileContext, node: Node) -> bool {
     })
 }
 
+/// Whether the use of a response at `node` is `.json()`.
+pub(super) fn parses_json(file: &FileContext, node: Node) -> bool {
+    node.parent().is_some_and(|attribute| {
+        attribute.kind() == "attribute"
+            && attribute.child_by_field_name("object") == Some(node)
+            && attribute.child_by_field_name("attribute").is_some_and(|a| file.text(a) == "json")
+            && attribute
+                .parent()
+                .is_some_and(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(attribute))
+    })
+}
+
 /// Whether the value of `node` is only tested for truth.
 fn in_boolean_context(node: Node) -> bool {
     let Some(parent) = node.parent() else { return false };
