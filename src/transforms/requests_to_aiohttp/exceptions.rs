@@ -49,21 +49,42 @@ pub(super) fn enclosing_tries<'t>(function: Node<'t>, nodes: &[Node<'t>]) -> Vec
     tries
 }
 
-/// Maps the handlers of `tries`, or says which one has no aiohttp counterpart. `json_uses` are
-/// the `.json()` calls of the rewritten responses: requests raises a `RequestException` when the
-/// body is not JSON, aiohttp a `json.JSONDecodeError` (or a `UnicodeDecodeError`).
+/// What runs in the bodies of the `try` statements, where the libraries raise differently.
+pub(super) struct Raisers<'a, 't> {
+    /// The `.json()` calls of the rewritten responses: requests raises a `RequestException` when
+    /// the body is not JSON, aiohttp a `json.JSONDecodeError` (or a `UnicodeDecodeError`).
+    pub json_uses: &'a [Node<'t>],
+    /// The rewritten calls with a `timeout=`: aiohttp's read timeout is a `ClientConnectionError`,
+    /// requests' `ReadTimeout` is not a `ConnectionError`.
+    pub timed_calls: &'a [Node<'t>],
+}
+
+/// What reaches an `except` clause, as far as mapping it goes.
+#[derive(Clone, Copy)]
+struct Body {
+    /// A `.json()` of a rewritten response runs in the `try` body.
+    parses_json: bool,
+    /// A read timeout of a rewritten call reaches this clause and the clause does not also name
+    /// requests' `Timeout`: a `ConnectionError` here would catch it after the rewrite only.
+    stray_read_timeout: bool,
+}
+
+/// Maps the handlers of `tries`, or says which one has no aiohttp counterpart.
 pub(super) fn map_handlers<'t>(
     file: &FileContext<'_, 't>,
     tries: &[Node<'t>],
     modules: &Modules,
-    json_uses: &[Node<'t>],
+    raisers: &Raisers<'_, 't>,
 ) -> Result<Handlers<'t>, String> {
     let mut handlers = Handlers::default();
     for &statement in tries {
         let mut names_requests = false;
-        let parses_json = statement.child_by_field_name("body").is_some_and(|body| {
-            json_uses.iter().any(|n| body.start_byte() <= n.start_byte() && n.end_byte() <= body.end_byte())
-        });
+        let holds = |nodes: &[Node]| {
+            statement.child_by_field_name("body").is_some_and(|body| {
+                nodes.iter().any(|n| body.start_byte() <= n.start_byte() && n.end_byte() <= body.end_byte())
+            })
+        };
+        let mut read_timeout_caught = !holds(raisers.timed_calls);
         let mut cursor = statement.walk();
         for clause in statement.named_children(&mut cursor) {
             if clause.kind() == "except_group_clause" {
@@ -82,14 +103,22 @@ pub(super) fn map_handlers<'t>(
                 alias = pattern.child_by_field_name("alias").and_then(|a| a.named_child(0));
                 values = pattern.named_child(0).into_iter().collect();
             }
+            let elements: Vec<Node> = values.iter().flat_map(|v| exception_elements(*v)).collect();
+            let takes_read_timeout =
+                values.is_empty() || elements.iter().any(|e| catches_read_timeout(file, *e));
+            let body = Body {
+                parses_json: holds(raisers.json_uses),
+                stray_read_timeout: !read_timeout_caught && !takes_read_timeout,
+            };
+            read_timeout_caught |= takes_read_timeout;
             let mut mapped_here = false;
             for value in values {
                 for element in exception_elements(value) {
-                    match map_exception(file, element, modules, parses_json)? {
+                    match map_exception(file, element, modules, body)? {
                         Mapped::Keep => {}
                         Mapped::To(text, asyncio) => {
                             handlers.uses_asyncio |= asyncio;
-                            handlers.uses_json |= parses_json && text.contains("JSONDecodeError");
+                            handlers.uses_json |= body.parses_json && text.contains("JSONDecodeError");
                             mapped_here = true;
                             handlers.edits.push(Edit::replace(element.byte_range(), text));
                         }
@@ -110,6 +139,21 @@ pub(super) fn map_handlers<'t>(
     Ok(handlers)
 }
 
+/// Whether `except <element>` catches requests' `ReadTimeout` (and aiohttp's read timeout).
+fn catches_read_timeout(file: &FileContext, element: Node) -> bool {
+    let text = file.text(element);
+    match file.model.qualified_name(element) {
+        Some(qualified) => {
+            matches!(qualified.rsplit('.').next(), Some("Timeout" | "ReadTimeout" | "RequestException"))
+                && qualified.starts_with("requests.")
+        }
+        None => {
+            matches!(text, "Exception" | "BaseException")
+                && file.model.resolve(text, element) == Resolved::Unbound
+        }
+    }
+}
+
 fn exception_elements(value: Node) -> Vec<Node> {
     let inner = if value.kind() == "parenthesized_expression" { value.named_child(0) } else { Some(value) };
     match inner {
@@ -128,12 +172,7 @@ enum Mapped {
     To(String, bool),
 }
 
-fn map_exception(
-    file: &FileContext,
-    element: Node,
-    modules: &Modules,
-    parses_json: bool,
-) -> Result<Mapped, String> {
+fn map_exception(file: &FileContext, element: Node, modules: &Modules, body: Body) -> Result<Mapped, String> {
     let text = file.text(element);
     if let Some(qualified) = file.model.qualified_name(element) {
         let short = qualified
@@ -151,7 +190,7 @@ fn map_exception(
         };
         let Modules { aiohttp, asyncio, json } = modules;
         return match short {
-            "RequestException" if parses_json => match json {
+            "RequestException" if body.parses_json => match json {
                 Some(json) => Ok(Mapped::To(
                     format!(
                         "({aiohttp}.ClientError, {asyncio}.TimeoutError, {json}.JSONDecodeError, \
@@ -168,6 +207,10 @@ fn map_exception(
                 Ok(Mapped::To(format!("({aiohttp}.ClientError, {asyncio}.TimeoutError)"), true))
             }
             "HTTPError" => Ok(Mapped::To(format!("{aiohttp}.ClientResponseError"), false)),
+            "ConnectionError" if body.stray_read_timeout => Err(format!(
+                "`except {text}` around a call with `timeout=`: aiohttp's read timeout is a connection \
+                 error, requests' is not"
+            )),
             "ConnectionError" => Ok(Mapped::To(format!("{aiohttp}.ClientConnectionError"), false)),
             "Timeout" | "ReadTimeout" | "ConnectTimeout" => {
                 Ok(Mapped::To(format!("{asyncio}.TimeoutError"), true))

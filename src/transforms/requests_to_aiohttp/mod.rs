@@ -23,13 +23,13 @@ use crate::finding::{Edit, Finding, Fix, Safety};
 use crate::semantic::{Context, ModuleRef};
 use crate::syntax;
 use crate::transforms::statements::{
-    arguments, awaited, enclosing_function, enclosing_statement, fresh_name, indent_continuation, own_lines,
-    references, render,
+    arguments, awaited, enclosing_function, enclosing_statement, fresh_name, indent_continuation, keyword,
+    own_lines, references, render,
 };
 use crate::transforms::{FileContext, Transform};
 
 use crate::transforms::kept_objects::{self, KeptCall, calls_through};
-use exceptions::{Modules, enclosing_tries, map_handlers};
+use exceptions::{Modules, Raisers, enclosing_tries, map_handlers};
 use keywords::{Refusal, map_arguments};
 use response_uses::{map_use, parses_json, reads_content};
 use sessions::{SessionBlock, session_block, session_sites};
@@ -457,7 +457,17 @@ fn group_fix<'t>(
         json: json.as_ref().map(|j| j.name.as_str()),
     };
     let json_uses: Vec<Node> = use_nodes.iter().copied().filter(|n| parses_json(file, *n)).collect();
-    let handlers = map_handlers(file, &all_tries, &modules, &json_uses).map_err(Some)?;
+    let timed_calls: Vec<Node> = rewrites
+        .iter()
+        .map(|(site, _)| site.call)
+        .filter(|call| {
+            arguments(*call).into_iter().any(|a| {
+                keyword(file, a).is_some_and(|(name, value)| name == "timeout" && value.kind() != "none")
+            })
+        })
+        .collect();
+    let raisers = Raisers { json_uses: &json_uses, timed_calls: &timed_calls };
+    let handlers = map_handlers(file, &all_tries, &modules, &raisers).map_err(Some)?;
     inner.extend(handlers.edits);
 
     let unit = &file.style.indent;
