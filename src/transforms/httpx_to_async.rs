@@ -117,6 +117,7 @@ impl Transform for HttpxToAsync {
                 Err(reason) => findings.push(finding.report_only(reason)),
             }
         }
+        kept.extend(kept_objects::annotated_parameters(file, &["httpx.Client"], "client"));
         for through in calls_through(file, &kept, CLIENT_REQUESTS) {
             let message = format!(
                 "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and await it",

@@ -136,6 +136,7 @@ fn collect<'t>(file: &FileContext<'_, 't>) -> (Vec<Site<'t>>, Vec<SessionBlock<'
             kept.extend(kept_objects::kept(file, call, "session"));
         }
     }
+    kept.extend(kept_objects::annotated_parameters(file, SESSIONS, "session"));
     for through in calls_through(file, &kept, METHODS) {
         let KeptCall { call, callee, method, function, kept } = through;
         let forced = Some(kept.reason.clone());
