@@ -10,8 +10,8 @@ use crate::semantic::Context;
 use crate::syntax;
 use crate::transforms::kept_objects::{self, calls_through};
 use crate::transforms::statements::{
-    arguments, awaited, enclosing_function, enclosing_statement, fresh_name, indent_continuation, keyword,
-    own_lines, references, render,
+    arguments, awaited, enclosing_function, enclosing_statement, fresh_name, in_debug_field,
+    indent_continuation, keyword, own_lines, references, render,
 };
 use crate::transforms::{FileContext, Transform};
 
@@ -168,6 +168,11 @@ fn module_function(file: &FileContext, call: Node, method: &str, httpx: &str) ->
     } else {
         format!("({})", request_arguments.join(", "))
     };
+    if in_debug_field(call) {
+        return Err("the call is in a self-documenting f-string field (`{...=}`), which would print the \
+                    rewritten expression"
+            .into());
+    }
     let client = fresh_name(file, function, &["client", "http_client"]);
     let request = awaited(call, &format!("{client}.{method}{argument_text}"));
     let inner = [Edit::replace(call.byte_range(), request)];
@@ -235,6 +240,12 @@ fn client_block(file: &FileContext, call: Node, httpx: &str) -> Result<Vec<Edit>
             Some(request) if METHODS.contains(&member) || member == "send" || member == "close" => {
                 if file.model.context(request) != Context::Async {
                     return Err(format!("`await` cannot go where `{name}.{member}` is called (line {line})"));
+                }
+                if in_debug_field(request) {
+                    return Err(format!(
+                        "`{name}.{member}` is called in a self-documenting f-string field (line {line}), \
+                         which would print the rewritten expression"
+                    ));
                 }
                 let method = if member == "close" { "aclose" } else { member };
                 let arguments = request.child_by_field_name("arguments").map_or("()", |a| file.text(a));

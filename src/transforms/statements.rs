@@ -106,6 +106,14 @@ pub(crate) fn awaited(node: Node, expression: &str) -> String {
     }
 }
 
+/// Whether `node` is in a self-documenting f-string field (`f"{r.status_code=}"`): that prints
+/// its own source text, so rewriting the expression changes the output.
+pub(crate) fn in_debug_field(node: Node) -> bool {
+    std::iter::successors(node.parent(), |n| n.parent())
+        .filter(|n| n.kind() == "interpolation")
+        .any(|field| (0..field.child_count()).filter_map(|i| field.child(i)).any(|c| c.kind() == "="))
+}
+
 /// The arguments of a call, comments excluded.
 pub(crate) fn arguments(call: Node) -> Vec<Node> {
     let Some(list) = call.child_by_field_name("arguments") else { return Vec::new() };

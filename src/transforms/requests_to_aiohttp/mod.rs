@@ -23,8 +23,8 @@ use crate::finding::{Edit, Finding, Fix, Safety};
 use crate::semantic::{Context, ModuleRef};
 use crate::syntax;
 use crate::transforms::statements::{
-    arguments, awaited, enclosing_function, enclosing_statement, fresh_name, indent_continuation, keyword,
-    own_lines, references, render,
+    arguments, awaited, enclosing_function, enclosing_statement, fresh_name, in_debug_field,
+    indent_continuation, keyword, own_lines, references, render,
 };
 use crate::transforms::{FileContext, Transform};
 
@@ -568,6 +568,12 @@ fn thread_finding(
     asyncio: Option<&ModuleRef>,
 ) -> Finding {
     let callee = file.text(site.callee);
+    let reason = match reason {
+        Ok(_) if in_debug_field(site.call) => Err("the call is in a self-documenting f-string field \
+                                                   (`{...=}`), which would print the rewritten expression"
+            .to_string()),
+        other => other,
+    };
     let advice = match &reason {
         Ok(Some(reason)) => format!("; run it in a thread (not aiohttp: {reason})"),
         Ok(None) => "; run it in a thread".to_string(),
@@ -578,6 +584,7 @@ fn thread_finding(
     if let Err(reason) = reason {
         return finding.report_only(reason);
     }
+
     if file.settings.target < (PythonVersion { minor: 9 }) {
         return finding.report_only("`asyncio.to_thread` needs Python 3.9 (the target is older)");
     }

@@ -8,7 +8,7 @@ use tree_sitter::Node;
 use crate::finding::Edit;
 use crate::semantic::Context;
 use crate::transforms::FileContext;
-use crate::transforms::statements::awaited;
+use crate::transforms::statements::{awaited, in_debug_field};
 
 /// Attributes that read the same on both responses.
 const SAME: &[&str] = &["ok", "headers", "reason"];
@@ -25,7 +25,16 @@ pub(super) fn map_use(
 ) -> Result<Option<Edit>, String> {
     let line = node.start_position().row + 1;
     let unchanged = |range: std::ops::Range<usize>, text: String| {
-        Ok((file.source[range.clone()] != text).then(|| Edit::replace(range, text)))
+        if file.source[range.clone()] == text {
+            return Ok(None);
+        }
+        if in_debug_field(node) {
+            return Err(format!(
+                "the response is used in a self-documenting f-string field (`{{...=}}`, line {line}), \
+                 which would print the rewritten expression"
+            ));
+        }
+        Ok(Some(Edit::replace(range, text)))
     };
     if let Some(attribute) =
         node.parent().filter(|p| p.kind() == "attribute" && p.child_by_field_name("object") == Some(node))
