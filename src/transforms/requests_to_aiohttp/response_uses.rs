@@ -102,9 +102,43 @@ pub(super) fn map_use(
     if compared_with_none(file, node) {
         return unchanged(node.byte_range(), var.to_string());
     }
-    Err(format!(
-        "the response is passed on, returned or stored (line {line}); an aiohttp response cannot stand in for it"
-    ))
+    Err(unmapped_use(file, node, var, line))
+}
+
+/// Why a bare use of the response variable keeps the call off aiohttp, as precisely as the
+/// syntax around it says.
+fn unmapped_use(file: &FileContext, node: Node, var: &str, line: usize) -> String {
+    let parent = node.parent();
+    let kind = parent.map_or("", |p| p.kind());
+    let is_left = |field: &str| parent.is_some_and(|p| p.child_by_field_name(field) == Some(node));
+    match kind {
+        "global_statement" | "nonlocal_statement" => format!(
+            "`{var}` is declared `{}` (line {line}): code outside this coroutine may read the response",
+            kind.trim_end_matches("_statement")
+        ),
+        "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" if is_left("left") => {
+            format!("`{var}` is also assigned something other than the response (line {line})")
+        }
+        "named_expression" if is_left("name") => {
+            format!("`{var}` is also assigned something other than the response (line {line})")
+        }
+        "return_statement" => {
+            format!("the response is returned (line {line}); an aiohttp response cannot stand in for it")
+        }
+        "argument_list" => {
+            let callee = parent
+                .and_then(|p| p.parent())
+                .and_then(|c| c.child_by_field_name("function"))
+                .map_or(String::new(), |f| format!(" to `{}(...)`", file.text(f)));
+            format!(
+                "the response is passed{callee} (line {line}); an aiohttp response cannot stand in for it"
+            )
+        }
+        _ => format!(
+            "the response is passed on, returned or stored (line {line}); an aiohttp response cannot stand in \
+             for it"
+        ),
+    }
 }
 
 /// Whether the use of a response at `node` is `.content` (its bytes).
