@@ -38,6 +38,24 @@ const REQUEST_KEYWORDS: &[&str] = &[
 ];
 /// Keywords of `httpx.get(...)` that configure the client instead.
 const CLIENT_KEYWORDS: &[&str] = &["verify", "cert", "proxy", "proxies", "trust_env", "mounts"];
+/// Client keywords whose values are sync objects an `AsyncClient` cannot use: transports
+/// (`httpx.HTTPTransport` has no async methods) and event hooks (an `AsyncClient` awaits them).
+const SYNC_ONLY_KEYWORDS: &[&str] = &["transport", "mounts", "event_hooks"];
+
+/// Why the arguments of a `httpx.Client(...)` or `httpx.get(...)` cannot go to an `AsyncClient`.
+fn sync_only_argument(file: &FileContext, call: Node) -> Option<String> {
+    arguments(call).into_iter().find_map(|argument| match keyword(file, argument) {
+        Some((name, _)) if SYNC_ONLY_KEYWORDS.contains(&name) => Some(format!(
+            "`{name}=` holds sync transports or hooks, which an `AsyncClient` cannot use (async ones are \
+             needed)"
+        )),
+        None if argument.kind() == "dictionary_splat" || argument.kind() == "list_splat" => Some(format!(
+            "`{}` may hold sync transports or hooks, which an `AsyncClient` cannot use",
+            file.text(argument)
+        )),
+        _ => None,
+    })
+}
 /// The blocking methods of a client.
 const CLIENT_REQUESTS: &[&str] =
     &["get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"];
@@ -160,6 +178,9 @@ fn module_function(file: &FileContext, call: Node, method: &str, httpx: &str) ->
             None => request_arguments.push(file.text(argument)),
         }
     }
+    if let Some(reason) = sync_only_argument(file, call) {
+        return Err(reason);
+    }
     let arguments_node = call.child_by_field_name("arguments").ok_or("the call has no argument list")?;
     let argument_text = if client_arguments.is_empty() {
         file.text(arguments_node).to_string()
@@ -200,6 +221,9 @@ fn client_block(file: &FileContext, call: Node, httpx: &str) -> Result<Vec<Edit>
     }
     if clause.named_child_count() != 1 {
         return Err("the `with` statement opens other context managers too; split it first".into());
+    }
+    if let Some(reason) = sync_only_argument(file, call) {
+        return Err(reason);
     }
     let target = pattern.child_by_field_name("alias").and_then(|a| a.named_child(0)).ok_or(OUTSIDE)?;
     if target.kind() != "identifier" {
