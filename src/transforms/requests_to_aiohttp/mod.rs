@@ -31,7 +31,7 @@ use crate::transforms::{FileContext, Transform};
 use crate::transforms::kept_objects::{self, KeptCall, calls_through};
 use exceptions::{Modules, Raisers, enclosing_tries, map_handlers};
 use keywords::{Refusal, map_arguments};
-use response_uses::{map_use, parses_json, reads_content};
+use response_uses::{Response, map_use, parses_json, reads_content};
 use sessions::{SessionBlock, session_block, session_sites};
 
 pub struct RequestsToAiohttp;
@@ -379,7 +379,8 @@ fn rewrite<'t>(file: &FileContext<'_, 't>, site: &Site<'t>, aiohttp: &str) -> Re
     }
     let body =
         reads_content(file, site.call).then(|| fresh_name(file, site.function, &[&format!("{var}_body")]));
-    let hoisted = map_use(file, site.call, &var, body.as_deref())?
+    let response = Response { var: &var, body: body.as_deref(), may_be_none: false };
+    let hoisted = map_use(file, site.call, &response)?
         .unwrap_or_else(|| Edit::replace(site.call.byte_range(), var.clone()));
     Ok(Rewrite { statement, indent, var, target: None, hoisted: Some(hoisted), body, argument_edits })
 }
@@ -425,25 +426,29 @@ fn group_fix<'t>(
             bodies.insert(var, fresh_name(file, function, &[&format!("{var}_body")]));
         }
     }
+    let assigned_none = |usage: Node| {
+        usage.parent().is_some_and(|p| {
+            p.kind() == "assignment"
+                && p.child_by_field_name("left") == Some(usage)
+                && p.child_by_field_name("right").is_some_and(|r| r.kind() == "none")
+        })
+    };
     for var in vars {
-        let body = bodies.get(var).map(String::as_str);
-        for usage in references(file, function, var) {
+        let references = references(file, function, var);
+        let may_be_none = references.iter().any(|usage| assigned_none(*usage));
+        let response = Response { var, body: bodies.get(var).map(String::as_str), may_be_none };
+        for usage in references {
             if targets.contains(&usage) {
                 continue;
             }
             let line = usage.start_position().row + 1;
-            let assigned_none = usage.parent().is_some_and(|p| {
-                p.kind() == "assignment"
-                    && p.child_by_field_name("left") == Some(usage)
-                    && p.child_by_field_name("right").is_some_and(|r| r.kind() == "none")
-            });
-            if assigned_none {
+            if assigned_none(usage) {
                 continue;
             }
             if enclosing_function(usage) != Some(function) {
                 return Err(Some(format!("the response `{var}` is used in a nested function (line {line})")));
             }
-            if let Some(edit) = map_use(file, usage, var, body).map_err(Some)? {
+            if let Some(edit) = map_use(file, usage, &response).map_err(Some)? {
                 inner.push(edit);
             }
             use_nodes.push(usage);

@@ -13,16 +13,21 @@ use crate::transforms::statements::{awaited, in_debug_field};
 /// Attributes that read the same on both responses.
 const SAME: &[&str] = &["ok", "headers", "reason"];
 
+/// The aiohttp response variable that replaces a requests response.
+pub(super) struct Response<'a> {
+    pub var: &'a str,
+    /// The variable the block stores the bytes in, when `.content` is read.
+    pub body: Option<&'a str>,
+    /// The variable is also set to `None` (`r = None` before a `try`): a truth test must not
+    /// touch `.ok` then.
+    pub may_be_none: bool,
+}
+
 /// The edit that makes the use of a response at `node` (a reference to the variable, or the call
-/// itself when its result is used at once) read `var` as an aiohttp response; `None` when the
-/// text stays. `body` names the variable the block stores the bytes in, when `.content` is read.
-/// Errors say which use has no counterpart.
-pub(super) fn map_use(
-    file: &FileContext,
-    node: Node,
-    var: &str,
-    body: Option<&str>,
-) -> Result<Option<Edit>, String> {
+/// itself when its result is used at once) read the aiohttp `response`; `None` when the text
+/// stays. Errors say which use has no counterpart.
+pub(super) fn map_use(file: &FileContext, node: Node, response: &Response) -> Result<Option<Edit>, String> {
+    let Response { var, body, may_be_none } = *response;
     let line = node.start_position().row + 1;
     let unchanged = |range: std::ops::Range<usize>, text: String| {
         if file.source[range.clone()] == text {
@@ -97,7 +102,15 @@ pub(super) fn map_use(
     }
     if in_boolean_context(node) {
         // A requests response is falsy when its status is 400 or more; aiohttp's is always truthy.
-        return unchanged(node.byte_range(), format!("{var}.ok"));
+        if !may_be_none {
+            return unchanged(node.byte_range(), format!("{var}.ok"));
+        }
+        let test = format!("{var} is not None and {var}.ok");
+        let bare = node.parent().is_some_and(|p| {
+            matches!(p.kind(), "if_statement" | "elif_clause" | "while_statement")
+                && p.child_by_field_name("condition") == Some(node)
+        });
+        return unchanged(node.byte_range(), if bare { test } else { format!("({test})") });
     }
     if compared_with_none(file, node) {
         return unchanged(node.byte_range(), var.to_string());
