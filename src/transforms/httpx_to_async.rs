@@ -91,32 +91,37 @@ impl Transform for HttpxToAsync {
                 Context::Async => None,
                 Context::AsyncNoAwait(why) => Some(why),
             };
-            let finding = if is_method {
-                file.finding(
-                    ID,
-                    call,
-                    format!(
-                        "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and await it",
-                        file.text(function)
-                    ),
-                )
+            // A client block is reported on each of its requests (where Ruff's ASYNC212 points), or
+            // on the constructor when it makes none; they share the block's one fix.
+            let requests = if is_method { Vec::new() } else { block_requests(file, call) };
+            let found: Vec<Finding> = if requests.is_empty() {
+                let advice = if is_method { "await it" } else { "await its requests" };
+                let message = format!(
+                    "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and {advice}",
+                    file.text(function)
+                );
+                vec![file.finding(ID, call, message)]
             } else {
-                file.finding(
-                    ID,
-                    call,
-                    format!(
-                        "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and await its \
-                         requests",
-                        file.text(function)
-                    ),
-                )
+                requests
+                    .iter()
+                    .map(|(request, callee)| {
+                        let message = format!(
+                            "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and await it",
+                            file.text(*callee)
+                        );
+                        file.finding(ID, *request, message)
+                    })
+                    .collect()
+            };
+            let report = |findings: &mut Vec<Finding>, reason: String| {
+                findings.extend(found.iter().cloned().map(|f| f.report_only(reason.clone())));
             };
             if let Some(why) = why_not_await {
-                findings.push(finding.report_only(format!("`await` cannot go {why}")));
+                report(findings, format!("`await` cannot go {why}"));
                 continue;
             }
             let Some(httpx) = file.model.module_ref("httpx", call) else {
-                findings.push(finding.report_only("the name `httpx` is bound to something else here"));
+                report(findings, "the name `httpx` is bound to something else here".into());
                 continue;
             };
             let imports = if httpx.needs_import { vec!["httpx".to_string()] } else { Vec::new() };
@@ -126,13 +131,11 @@ impl Transform for HttpxToAsync {
                 client_block(file, call, &httpx.name)
             };
             match edits {
-                Ok(edits) => findings.push(finding.with_fix(Fix {
-                    safety: Safety::Unsafe,
-                    edits,
-                    imports,
-                    helpers: vec![],
-                })),
-                Err(reason) => findings.push(finding.report_only(reason)),
+                Ok(edits) => {
+                    let fix = Fix { safety: Safety::Unsafe, edits, imports, helpers: vec![] };
+                    findings.extend(found.into_iter().map(|f| f.with_fix(fix.clone())));
+                }
+                Err(reason) => report(findings, reason),
             }
         }
         kept.extend(kept_objects::annotated_parameters(file, &["httpx.Client"], "client"));
@@ -206,6 +209,34 @@ fn module_function(file: &FileContext, call: Node, method: &str, httpx: &str) ->
         indent_continuation(&body, unit)
     );
     Ok(vec![Edit::replace(statement.byte_range(), block)])
+}
+
+/// The requests (`c.get(...)`, with their callee) made in a coroutine through the client of a
+/// `with httpx.Client() as c:` block, in the block.
+fn block_requests<'t>(file: &FileContext<'_, 't>, constructor: Node<'t>) -> Vec<(Node<'t>, Node<'t>)> {
+    let pattern = constructor.parent().filter(|p| p.kind() == "as_pattern");
+    let Some(target) = pattern.and_then(|p| p.child_by_field_name("alias")).and_then(|a| a.named_child(0))
+    else {
+        return Vec::new();
+    };
+    let with =
+        std::iter::successors(constructor.parent(), |n| n.parent()).find(|n| n.kind() == "with_statement");
+    let Some(body) = with.and_then(|w| w.child_by_field_name("body")) else { return Vec::new() };
+    let name = file.text(target);
+    let calls = syntax::descendants(body, |n| n.kind() == "call");
+    calls
+        .into_iter()
+        .filter_map(|call| {
+            let callee = call.child_by_field_name("function").filter(|f| f.kind() == "attribute")?;
+            let receiver = callee.child_by_field_name("object")?;
+            let method = callee.child_by_field_name("attribute").map(|a| file.text(a))?;
+            let through = receiver.kind() == "identifier"
+                && file.text(receiver) == name
+                && CLIENT_REQUESTS.contains(&method)
+                && file.model.context(call) != Context::Sync;
+            through.then_some((call, callee))
+        })
+        .collect()
 }
 
 /// `with httpx.Client() as c:` becomes `async with httpx.AsyncClient() as c:`, its requests awaited.
