@@ -433,9 +433,13 @@ fn group_fix<'t>(
                 && p.child_by_field_name("right").is_some_and(|r| r.kind() == "none")
         })
     };
+    let mut none_vars: Vec<&str> = Vec::new();
     for var in vars {
         let references = references(file, function, var);
         let may_be_none = references.iter().any(|usage| assigned_none(*usage));
+        if may_be_none {
+            none_vars.push(var);
+        }
         let response = Response { var, body: bodies.get(var).map(String::as_str), may_be_none };
         for usage in references {
             if targets.contains(&usage) {
@@ -512,11 +516,21 @@ fn group_fix<'t>(
         let var = &rewrite.var;
         let body = rewrite.body.as_ref().or_else(|| rewrite.target.and_then(|_| bodies.get(var.as_str())));
         let kept = body.map_or(String::new(), |body| format!("{body} = "));
+        // `r = None` before a `try`: `r` is set only once the body is read, so a request that fails
+        // half-way through the body leaves it `None`, as `requests.get` does.
+        let bound = if rewrite.target.is_some() && none_vars.contains(&var.as_str()) {
+            fresh_name(file, function, &[&format!("{var}_response")])
+        } else {
+            var.clone()
+        };
         let mut block = format!(
-            "{opening}async with {receiver}.{}{argument_text} as {var}:{nl}{indent}{}{kept}await {var}.read()",
+            "{opening}async with {receiver}.{}{argument_text} as {bound}:{nl}{indent}{}{kept}await {bound}.read()",
             site.method,
             unit.repeat(depth)
         );
+        if bound != *var {
+            block.push_str(&format!("{nl}{indent}{var} = {bound}"));
+        }
         if let Some(hoisted) = &rewrite.hoisted {
             let mut statement_edits: Vec<Edit> = inner
                 .iter()
