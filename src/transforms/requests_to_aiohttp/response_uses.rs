@@ -138,6 +138,18 @@ fn unmapped_use(file: &FileContext, node: Node, var: &str, line: usize) -> Strin
         "return_statement" => {
             format!("the response is returned (line {line}); an aiohttp response cannot stand in for it")
         }
+        "assignment" if parent.and_then(|p| p.child_by_field_name("right")) == Some(node) => {
+            let target = parent.and_then(|p| p.child_by_field_name("left")).map_or("", |t| file.text(t));
+            if let Some(annotation) = parent.and_then(|p| p.child_by_field_name("type")) {
+                return format!(
+                    "`{target}` is annotated `{}` (line {line}); an aiohttp response is not one",
+                    file.text(annotation)
+                );
+            }
+            format!(
+                "the response is stored in `{target}` (line {line}); an aiohttp response cannot stand in for it"
+            )
+        }
         "argument_list" => {
             let callee = parent
                 .and_then(|p| p.parent())
@@ -186,6 +198,7 @@ fn in_boolean_context(node: Node) -> bool {
             parent.child_by_field_name("condition") == Some(node)
         }
         "not_operator" => true,
+        "assert_statement" => parent.named_child(0) == Some(node),
         "conditional_expression" => parent.named_child(1) == Some(node),
         "boolean_operator" | "parenthesized_expression" => in_boolean_context(parent),
         _ => false,
