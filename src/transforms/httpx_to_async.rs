@@ -11,7 +11,7 @@ use crate::syntax;
 use crate::transforms::kept_objects::{self, calls_through};
 use crate::transforms::statements::{
     arguments, awaited, enclosing_function, enclosing_statement, fresh_name, in_debug_field,
-    indent_continuation, keyword, own_lines, references, render,
+    indent_continuation, keyword, own_lines, rebound_by_other_with, references, render,
 };
 use crate::transforms::{FileContext, Transform};
 
@@ -270,7 +270,7 @@ fn client_block(file: &FileContext, call: Node, httpx: &str) -> Result<Vec<Edit>
         Edit::replace(callee.byte_range(), format!("{httpx}.AsyncClient")),
     ];
     for usage in references(file, function, name) {
-        if usage == target {
+        if usage == target || rebound_by_other_with(file, usage, name, with) {
             continue;
         }
         let line = usage.start_position().row + 1;
