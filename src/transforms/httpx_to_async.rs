@@ -56,9 +56,9 @@ fn sync_only_argument(file: &FileContext, call: Node) -> Option<String> {
         _ => None,
     })
 }
-/// The blocking methods of a client.
+/// The blocking methods of a client (Ruff's ASYNC212 flags `close` too: it closes the pool).
 const CLIENT_REQUESTS: &[&str] =
-    &["get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"];
+    &["get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream", "close"];
 /// Attributes of a client that are plain data, the same on `AsyncClient`.
 const CLIENT_DATA: &[&str] = &["headers", "cookies", "base_url", "timeout", "auth", "params", "is_closed"];
 
@@ -292,6 +292,8 @@ fn client_block(file: &FileContext, call: Node, httpx: &str) -> Result<Vec<Edit>
             .filter(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(attribute));
         match called {
             None if CLIENT_DATA.contains(&member) => {}
+            // Builds a request without sending it: sync on `AsyncClient` too.
+            Some(_) if member == "build_request" => {}
             Some(request) if METHODS.contains(&member) || member == "send" || member == "close" => {
                 if file.model.context(request) != Context::Async {
                     return Err(format!("`await` cannot go where `{name}.{member}` is called (line {line})"));
