@@ -10,8 +10,8 @@ use crate::semantic::Context;
 use crate::syntax;
 use crate::transforms::kept_objects::{self, calls_through};
 use crate::transforms::statements::{
-    arguments, awaited, enclosing_function, enclosing_statement, fresh_name, indent_continuation, keyword,
-    own_lines, references, render,
+    arguments, awaited, enclosing_function, enclosing_statement, fresh_name, in_debug_field,
+    indent_continuation, keyword, own_lines, rebound_by_other_with, references, render,
 };
 use crate::transforms::{FileContext, Transform};
 
@@ -38,9 +38,27 @@ const REQUEST_KEYWORDS: &[&str] = &[
 ];
 /// Keywords of `httpx.get(...)` that configure the client instead.
 const CLIENT_KEYWORDS: &[&str] = &["verify", "cert", "proxy", "proxies", "trust_env", "mounts"];
-/// The blocking methods of a client.
+/// Client keywords whose values are sync objects an `AsyncClient` cannot use: transports
+/// (`httpx.HTTPTransport` has no async methods) and event hooks (an `AsyncClient` awaits them).
+const SYNC_ONLY_KEYWORDS: &[&str] = &["transport", "mounts", "event_hooks"];
+
+/// Why the arguments of a `httpx.Client(...)` or `httpx.get(...)` cannot go to an `AsyncClient`.
+fn sync_only_argument(file: &FileContext, call: Node) -> Option<String> {
+    arguments(call).into_iter().find_map(|argument| match keyword(file, argument) {
+        Some((name, _)) if SYNC_ONLY_KEYWORDS.contains(&name) => Some(format!(
+            "`{name}=` holds sync transports or hooks, which an `AsyncClient` cannot use (async ones are \
+             needed)"
+        )),
+        None if argument.kind() == "dictionary_splat" || argument.kind() == "list_splat" => Some(format!(
+            "`{}` may hold sync transports or hooks, which an `AsyncClient` cannot use",
+            file.text(argument)
+        )),
+        _ => None,
+    })
+}
+/// The blocking methods of a client (Ruff's ASYNC212 flags `close` too: it closes the pool).
 const CLIENT_REQUESTS: &[&str] =
-    &["get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream"];
+    &["get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream", "close"];
 /// Attributes of a client that are plain data, the same on `AsyncClient`.
 const CLIENT_DATA: &[&str] = &["headers", "cookies", "base_url", "timeout", "auth", "params", "is_closed"];
 
@@ -73,32 +91,37 @@ impl Transform for HttpxToAsync {
                 Context::Async => None,
                 Context::AsyncNoAwait(why) => Some(why),
             };
-            let finding = if is_method {
-                file.finding(
-                    ID,
-                    call,
-                    format!(
-                        "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and await it",
-                        file.text(function)
-                    ),
-                )
+            // A client block is reported on each of its requests (where Ruff's ASYNC212 points), or
+            // on the constructor when it makes none; they share the block's one fix.
+            let requests = if is_method { Vec::new() } else { block_requests(file, call) };
+            let found: Vec<Finding> = if requests.is_empty() {
+                let advice = if is_method { "await it" } else { "await its requests" };
+                let message = format!(
+                    "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and {advice}",
+                    file.text(function)
+                );
+                vec![file.finding(ID, call, message)]
             } else {
-                file.finding(
-                    ID,
-                    call,
-                    format!(
-                        "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and await its \
-                         requests",
-                        file.text(function)
-                    ),
-                )
+                requests
+                    .iter()
+                    .map(|(request, callee)| {
+                        let message = format!(
+                            "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and await it",
+                            file.text(*callee)
+                        );
+                        file.finding(ID, *request, message)
+                    })
+                    .collect()
+            };
+            let report = |findings: &mut Vec<Finding>, reason: String| {
+                findings.extend(found.iter().cloned().map(|f| f.report_only(reason.clone())));
             };
             if let Some(why) = why_not_await {
-                findings.push(finding.report_only(format!("`await` cannot go {why}")));
+                report(findings, format!("`await` cannot go {why}"));
                 continue;
             }
             let Some(httpx) = file.model.module_ref("httpx", call) else {
-                findings.push(finding.report_only("the name `httpx` is bound to something else here"));
+                report(findings, "the name `httpx` is bound to something else here".into());
                 continue;
             };
             let imports = if httpx.needs_import { vec!["httpx".to_string()] } else { Vec::new() };
@@ -108,15 +131,14 @@ impl Transform for HttpxToAsync {
                 client_block(file, call, &httpx.name)
             };
             match edits {
-                Ok(edits) => findings.push(finding.with_fix(Fix {
-                    safety: Safety::Unsafe,
-                    edits,
-                    imports,
-                    helpers: vec![],
-                })),
-                Err(reason) => findings.push(finding.report_only(reason)),
+                Ok(edits) => {
+                    let fix = Fix { safety: Safety::Unsafe, edits, imports, helpers: vec![] };
+                    findings.extend(found.into_iter().map(|f| f.with_fix(fix.clone())));
+                }
+                Err(reason) => report(findings, reason),
             }
         }
+        kept.extend(kept_objects::annotated_parameters(file, &["httpx.Client"], "client"));
         for through in calls_through(file, &kept, CLIENT_REQUESTS) {
             let message = format!(
                 "`{}` blocks the event loop in a coroutine; use `httpx.AsyncClient` and await it",
@@ -159,6 +181,9 @@ fn module_function(file: &FileContext, call: Node, method: &str, httpx: &str) ->
             None => request_arguments.push(file.text(argument)),
         }
     }
+    if let Some(reason) = sync_only_argument(file, call) {
+        return Err(reason);
+    }
     let arguments_node = call.child_by_field_name("arguments").ok_or("the call has no argument list")?;
     let argument_text = if client_arguments.is_empty() {
         file.text(arguments_node).to_string()
@@ -167,6 +192,11 @@ fn module_function(file: &FileContext, call: Node, method: &str, httpx: &str) ->
     } else {
         format!("({})", request_arguments.join(", "))
     };
+    if in_debug_field(call) {
+        return Err("the call is in a self-documenting f-string field (`{...=}`), which would print the \
+                    rewritten expression"
+            .into());
+    }
     let client = fresh_name(file, function, &["client", "http_client"]);
     let request = awaited(call, &format!("{client}.{method}{argument_text}"));
     let inner = [Edit::replace(call.byte_range(), request)];
@@ -179,6 +209,34 @@ fn module_function(file: &FileContext, call: Node, method: &str, httpx: &str) ->
         indent_continuation(&body, unit)
     );
     Ok(vec![Edit::replace(statement.byte_range(), block)])
+}
+
+/// The requests (`c.get(...)`, with their callee) made in a coroutine through the client of a
+/// `with httpx.Client() as c:` block, in the block.
+fn block_requests<'t>(file: &FileContext<'_, 't>, constructor: Node<'t>) -> Vec<(Node<'t>, Node<'t>)> {
+    let pattern = constructor.parent().filter(|p| p.kind() == "as_pattern");
+    let Some(target) = pattern.and_then(|p| p.child_by_field_name("alias")).and_then(|a| a.named_child(0))
+    else {
+        return Vec::new();
+    };
+    let with =
+        std::iter::successors(constructor.parent(), |n| n.parent()).find(|n| n.kind() == "with_statement");
+    let Some(body) = with.and_then(|w| w.child_by_field_name("body")) else { return Vec::new() };
+    let name = file.text(target);
+    let calls = syntax::descendants(body, |n| n.kind() == "call");
+    calls
+        .into_iter()
+        .filter_map(|call| {
+            let callee = call.child_by_field_name("function").filter(|f| f.kind() == "attribute")?;
+            let receiver = callee.child_by_field_name("object")?;
+            let method = callee.child_by_field_name("attribute").map(|a| file.text(a))?;
+            let through = receiver.kind() == "identifier"
+                && file.text(receiver) == name
+                && CLIENT_REQUESTS.contains(&method)
+                && file.model.context(call) != Context::Sync;
+            through.then_some((call, callee))
+        })
+        .collect()
 }
 
 /// `with httpx.Client() as c:` becomes `async with httpx.AsyncClient() as c:`, its requests awaited.
@@ -195,6 +253,9 @@ fn client_block(file: &FileContext, call: Node, httpx: &str) -> Result<Vec<Edit>
     if clause.named_child_count() != 1 {
         return Err("the `with` statement opens other context managers too; split it first".into());
     }
+    if let Some(reason) = sync_only_argument(file, call) {
+        return Err(reason);
+    }
     let target = pattern.child_by_field_name("alias").and_then(|a| a.named_child(0)).ok_or(OUTSIDE)?;
     if target.kind() != "identifier" {
         return Err(OUTSIDE.into());
@@ -209,7 +270,7 @@ fn client_block(file: &FileContext, call: Node, httpx: &str) -> Result<Vec<Edit>
         Edit::replace(callee.byte_range(), format!("{httpx}.AsyncClient")),
     ];
     for usage in references(file, function, name) {
-        if usage == target {
+        if usage == target || rebound_by_other_with(file, usage, name, with) {
             continue;
         }
         let line = usage.start_position().row + 1;
@@ -231,9 +292,17 @@ fn client_block(file: &FileContext, call: Node, httpx: &str) -> Result<Vec<Edit>
             .filter(|p| p.kind() == "call" && p.child_by_field_name("function") == Some(attribute));
         match called {
             None if CLIENT_DATA.contains(&member) => {}
+            // Builds a request without sending it: sync on `AsyncClient` too.
+            Some(_) if member == "build_request" => {}
             Some(request) if METHODS.contains(&member) || member == "send" || member == "close" => {
                 if file.model.context(request) != Context::Async {
                     return Err(format!("`await` cannot go where `{name}.{member}` is called (line {line})"));
+                }
+                if in_debug_field(request) {
+                    return Err(format!(
+                        "`{name}.{member}` is called in a self-documenting f-string field (line {line}), \
+                         which would print the rewritten expression"
+                    ));
                 }
                 let method = if member == "close" { "aclose" } else { member };
                 let arguments = request.child_by_field_name("arguments").map_or("()", |a| file.text(a));

@@ -1,6 +1,7 @@
-//! HTTP sessions and clients kept in a variable, on `self` or at module level, rather than opened
-//! in a `with` block of the coroutine that uses them: their lifetime cannot be followed, so their
-//! requests can be found but not moved to an async client.
+//! HTTP sessions and clients kept in a variable, on `self` or at module level, passed in as an
+//! annotated parameter or built for one request, rather than opened in a `with` block of the
+//! coroutine that uses them: their lifetime cannot be followed, so their requests can be found but
+//! not moved to an async client.
 
 use tree_sitter::Node;
 
@@ -20,6 +21,15 @@ pub(crate) struct Kept<'t> {
 /// The object `constructor` builds (`noun` says what it is: "session", "client"), when it is kept
 /// in a variable or on `self`.
 pub(crate) fn kept<'t>(file: &FileContext<'_, 't>, constructor: Node<'t>, noun: &str) -> Option<Kept<'t>> {
+    let inline = constructor
+        .parent()
+        .filter(|p| p.kind() == "attribute" && p.child_by_field_name("object") == Some(constructor));
+    if inline.is_some() {
+        // `requests.Session().get(url)`: the object is matched by the text of its constructor.
+        let scope = enclosing_function(constructor)?;
+        let reason = format!("the {noun} is built for one request and never closed");
+        return Some(Kept { receiver: file.text(constructor), scope, reason });
+    }
     let target = match constructor.parent()? {
         parent
             if parent.kind() == "assignment" && parent.child_by_field_name("right") == Some(constructor) =>
@@ -58,6 +68,43 @@ pub(crate) fn kept<'t>(file: &FileContext<'_, 't>, constructor: Node<'t>, noun: 
         return None;
     };
     Some(Kept { receiver, scope, reason })
+}
+
+/// The parameters annotated as one of `types` (`client: httpx.Client`) of the functions that
+/// make `file.calls`: objects the caller passes in and closes.
+pub(crate) fn annotated_parameters<'t>(
+    file: &FileContext<'_, 't>,
+    types: &[&str],
+    noun: &str,
+) -> Vec<Kept<'t>> {
+    let mut functions: Vec<Node> = file.calls.iter().filter_map(|c| enclosing_function(*c)).collect();
+    functions.sort_by_key(|f| f.start_byte());
+    functions.dedup();
+    let mut out = Vec::new();
+    for function in functions {
+        let Some(parameters) = function.child_by_field_name("parameters") else { continue };
+        let mut cursor = parameters.walk();
+        for parameter in parameters.named_children(&mut cursor) {
+            let name = match parameter.kind() {
+                "typed_parameter" => parameter.named_child(0),
+                "typed_default_parameter" => parameter.child_by_field_name("name"),
+                _ => None,
+            };
+            let Some(name) = name.filter(|n| n.kind() == "identifier") else { continue };
+            let annotated = parameter
+                .child_by_field_name("type")
+                .and_then(|t| t.named_child(0))
+                .and_then(|a| file.model.qualified_name(a))
+                .is_some_and(|q| types.contains(&q.as_str()));
+            if annotated {
+                let receiver = file.text(name);
+                let reason =
+                    format!("the {noun} `{receiver}` is passed in; its lifetime belongs to the caller");
+                out.push(Kept { receiver, scope: function, reason });
+            }
+        }
+    }
+    out
 }
 
 /// A request made in a coroutine through a kept object.

@@ -83,6 +83,32 @@ pub(crate) fn indent_continuation(text: &str, extra: &str) -> String {
     out
 }
 
+/// Whether `usage` of `name` belongs to another `with ... as name:` statement than `own` (its
+/// target, or a use in its body), one that does not hold `own`: it names that statement's object,
+/// not the one `own` opened (`with httpx.Client() as c:` twice in a row).
+pub(crate) fn rebound_by_other_with(file: &FileContext, usage: Node, name: &str, own: Node) -> bool {
+    let holds_own = |n: &Node| n.start_byte() <= own.start_byte() && own.end_byte() <= n.end_byte();
+    std::iter::successors(usage.parent(), |n| n.parent())
+        .filter(|n| n.kind() == "with_statement" && !holds_own(n))
+        .any(|with| {
+            let targets = with
+                .named_child(0)
+                .filter(|c| c.kind() == "with_clause")
+                .map(|clause| {
+                    syntax::descendants(clause, |n| {
+                        n.kind() == "identifier"
+                            && file.text(n) == name
+                            && n.parent().is_some_and(|p| p.kind() == "as_pattern_target")
+                    })
+                })
+                .unwrap_or_default();
+            let in_body = with
+                .child_by_field_name("body")
+                .is_some_and(|b| b.start_byte() <= usage.start_byte() && usage.end_byte() <= b.end_byte());
+            !targets.is_empty() && (in_body || targets.contains(&usage))
+        })
+}
+
 /// The first of `candidates` (then `candidates[0]` with a number) that no identifier in
 /// `function` uses.
 pub(crate) fn fresh_name(file: &FileContext, function: Node, candidates: &[&str]) -> String {
@@ -104,6 +130,14 @@ pub(crate) fn awaited(node: Node, expression: &str) -> String {
         Some("attribute" | "subscript" | "call") => format!("(await {expression})"),
         _ => format!("await {expression}"),
     }
+}
+
+/// Whether `node` is in a self-documenting f-string field (`f"{r.status_code=}"`): that prints
+/// its own source text, so rewriting the expression changes the output.
+pub(crate) fn in_debug_field(node: Node) -> bool {
+    std::iter::successors(node.parent(), |n| n.parent())
+        .filter(|n| n.kind() == "interpolation")
+        .any(|field| (0..field.child_count()).filter_map(|i| field.child(i)).any(|c| c.kind() == "="))
 }
 
 /// The arguments of a call, comments excluded.

@@ -22,7 +22,7 @@ async def collect(worker, pages):
     items = []
     with requests.Session() as s:
         for page in pages:
-            r = s.get(f"{BASE}/items", params={"page": page})
+            r = s.get(f"{BASE}/items", params={"page": str(page)})
             items.extend(r.json()["items"])
     return worker, items
 

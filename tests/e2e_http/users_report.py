@@ -17,7 +17,7 @@ async def fetch_user(user_id):
 
 
 async def greeting(who):
-    reply = requests.get(BASE + "/text", params={"who": who})
+    reply = requests.get(BASE + "/text", params={"who": str(who)})
     reply.raise_for_status()
     return reply.text.strip()
 

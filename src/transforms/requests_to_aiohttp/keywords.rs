@@ -3,6 +3,7 @@
 use tree_sitter::Node;
 
 use crate::finding::Edit;
+use crate::semantic::Resolved;
 use crate::transforms::FileContext;
 use crate::transforms::statements::{arguments, keyword};
 
@@ -56,6 +57,10 @@ pub(super) fn map_arguments(
         };
         let value_text = file.text(value);
         let replacement = match name {
+            "data" | "headers" => {
+                no_none_value(file, name, value)?;
+                continue;
+            }
             _ if CARRIED_OVER.contains(&name) => continue,
             "params" => {
                 params_literal(file, value)?;
@@ -90,10 +95,11 @@ pub(super) fn map_arguments(
 }
 
 /// requests drops query parameters whose value is `None` and writes booleans as `True`/`False`;
-/// aiohttp raises on both. Only a dict literal shows there are none.
+/// aiohttp raises on both. Only a dict literal whose values are visibly strings or numbers shows
+/// there are none: a variable may hold `None` (an optional filter) at run time.
 fn params_literal(file: &FileContext, value: Node) -> Result<(), String> {
-    const REFUSED: &str = "`params=` that is not a dict literal of plain values (requests drops `None` \
-                           values and writes booleans, aiohttp raises on both)";
+    const REFUSED: &str = "`params=` that is not a dict literal of strings and numbers (requests drops \
+                           `None` values and writes booleans, aiohttp raises on both)";
     if value.kind() != "dictionary" {
         return Err(REFUSED.into());
     }
@@ -102,9 +108,7 @@ fn params_literal(file: &FileContext, value: Node) -> Result<(), String> {
         match pair.kind() {
             "comment" => {}
             "pair" => {
-                let plain = pair
-                    .child_by_field_name("value")
-                    .is_some_and(|v| !matches!(v.kind(), "none" | "true" | "false" | "dictionary" | "list"));
+                let plain = pair.child_by_field_name("value").is_some_and(|v| string_or_number(file, v));
                 if !plain {
                     return Err(format!("{REFUSED}: `{}`", file.text(pair)));
                 }
@@ -113,6 +117,42 @@ fn params_literal(file: &FileContext, value: Node) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether `value` is visibly a string or a number: a literal, an f-string, or `str(...)`,
+/// `int(...)`, `float(...)`, `len(...)` of the builtins.
+fn string_or_number(file: &FileContext, value: Node) -> bool {
+    match value.kind() {
+        "string" | "concatenated_string" | "integer" | "float" => true,
+        "unary_operator" => value.child_by_field_name("argument").is_some_and(|a| string_or_number(file, a)),
+        "parenthesized_expression" => value.named_child(0).is_some_and(|v| string_or_number(file, v)),
+        "call" => value.child_by_field_name("function").is_some_and(|f| {
+            let name = file.text(f);
+            f.kind() == "identifier"
+                && matches!(name, "str" | "int" | "float" | "len")
+                && file.model.resolve(name, f) == Resolved::Unbound
+        }),
+        _ => false,
+    }
+}
+
+/// requests leaves out form fields and headers whose value is `None`; aiohttp sends the field as
+/// `None` and raises on the header.
+fn no_none_value(file: &FileContext, name: &str, value: Node) -> Result<(), String> {
+    if value.kind() != "dictionary" {
+        return Ok(());
+    }
+    let mut cursor = value.walk();
+    let none = value.named_children(&mut cursor).find(|pair| {
+        pair.kind() == "pair" && pair.child_by_field_name("value").is_some_and(|v| v.kind() == "none")
+    });
+    match none {
+        Some(pair) => Err(format!(
+            "`{name}=` with a `None` value (`{}`): requests leaves it out, aiohttp does not",
+            file.text(pair)
+        )),
+        None => Ok(()),
+    }
 }
 
 /// requests' `timeout=5` bounds the connect and each read, not the whole request.

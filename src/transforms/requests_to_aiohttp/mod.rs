@@ -23,15 +23,15 @@ use crate::finding::{Edit, Finding, Fix, Safety};
 use crate::semantic::{Context, ModuleRef};
 use crate::syntax;
 use crate::transforms::statements::{
-    arguments, awaited, enclosing_function, enclosing_statement, fresh_name, indent_continuation, own_lines,
-    references, render,
+    arguments, awaited, enclosing_function, enclosing_statement, fresh_name, in_debug_field,
+    indent_continuation, keyword, own_lines, references, render,
 };
 use crate::transforms::{FileContext, Transform};
 
 use crate::transforms::kept_objects::{self, KeptCall, calls_through};
-use exceptions::{Modules, enclosing_tries, map_handlers};
+use exceptions::{Modules, Raisers, enclosing_tries, map_handlers};
 use keywords::{Refusal, map_arguments};
-use response_uses::map_use;
+use response_uses::{Response, map_use, parses_json, reads_content};
 use sessions::{SessionBlock, session_block, session_sites};
 
 pub struct RequestsToAiohttp;
@@ -64,6 +64,8 @@ struct Rewrite<'t> {
     target: Option<Node<'t>>,
     /// The result is used at once (`requests.get(u).json()`): the statement follows the block.
     hoisted: Option<Edit>,
+    /// The variable that keeps the bytes when the result used at once is `.content`.
+    body: Option<String>,
     argument_edits: Vec<Edit>,
 }
 
@@ -134,6 +136,7 @@ fn collect<'t>(file: &FileContext<'_, 't>) -> (Vec<Site<'t>>, Vec<SessionBlock<'
             kept.extend(kept_objects::kept(file, call, "session"));
         }
     }
+    kept.extend(kept_objects::annotated_parameters(file, SESSIONS, "session"));
     for through in calls_through(file, &kept, METHODS) {
         let KeptCall { call, callee, method, function, kept } = through;
         let forced = Some(kept.reason.clone());
@@ -328,11 +331,27 @@ fn rewrite<'t>(file: &FileContext<'_, 't>, site: &Site<'t>, aiohttp: &str) -> Re
     }
     if let Some(target) = assignment_target(site.call) {
         let var = file.text(target).to_string();
-        return Ok(Rewrite { statement, indent, var, target: Some(target), hoisted: None, argument_edits });
+        return Ok(Rewrite {
+            statement,
+            indent,
+            var,
+            target: Some(target),
+            hoisted: None,
+            body: None,
+            argument_edits,
+        });
     }
     let var = fresh_name(file, site.function, &["resp", "response"]);
     if statement.kind() == "expression_statement" && statement.named_child(0) == Some(site.call) {
-        return Ok(Rewrite { statement, indent, var, target: None, hoisted: None, argument_edits });
+        return Ok(Rewrite {
+            statement,
+            indent,
+            var,
+            target: None,
+            hoisted: None,
+            body: None,
+            argument_edits,
+        });
     }
     // The result used at once: the block goes before the statement, so the call must run exactly
     // once, unconditionally, in the statement's own scope, and no other code may run before it
@@ -358,9 +377,12 @@ fn rewrite<'t>(file: &FileContext<'_, 't>, site: &Site<'t>, aiohttp: &str) -> Re
     if let Some(earlier) = earlier {
         return Err(format!("`{}` runs before the request in the same statement", file.text(earlier)).into());
     }
-    let hoisted =
-        map_use(file, site.call, &var)?.unwrap_or_else(|| Edit::replace(site.call.byte_range(), var.clone()));
-    Ok(Rewrite { statement, indent, var, target: None, hoisted: Some(hoisted), argument_edits })
+    let body =
+        reads_content(file, site.call).then(|| fresh_name(file, site.function, &[&format!("{var}_body")]));
+    let response = Response { var: &var, body: body.as_deref(), may_be_none: false };
+    let hoisted = map_use(file, site.call, &response)?
+        .unwrap_or_else(|| Edit::replace(site.call.byte_range(), var.clone()));
+    Ok(Rewrite { statement, indent, var, target: None, hoisted: Some(hoisted), body, argument_edits })
 }
 
 fn is_requests_call(file: &FileContext, call: Node) -> bool {
@@ -397,24 +419,40 @@ fn group_fix<'t>(
     vars.dedup();
     let targets: Vec<Node> = rewrites.iter().filter_map(|(_, r)| r.target).collect();
     let mut use_nodes: Vec<Node> = rewrites.iter().map(|(s, _)| s.call).collect();
+    // `.content` after the block reads bytes the block kept: aiohttp cannot read a released response.
+    let mut bodies: HashMap<&str, String> = HashMap::new();
+    for &var in &vars {
+        if references(file, function, var).into_iter().any(|usage| reads_content(file, usage)) {
+            bodies.insert(var, fresh_name(file, function, &[&format!("{var}_body")]));
+        }
+    }
+    let assigned_none = |usage: Node| {
+        usage.parent().is_some_and(|p| {
+            p.kind() == "assignment"
+                && p.child_by_field_name("left") == Some(usage)
+                && p.child_by_field_name("right").is_some_and(|r| r.kind() == "none")
+        })
+    };
+    let mut none_vars: Vec<&str> = Vec::new();
     for var in vars {
-        for usage in references(file, function, var) {
+        let references = references(file, function, var);
+        let may_be_none = references.iter().any(|usage| assigned_none(*usage));
+        if may_be_none {
+            none_vars.push(var);
+        }
+        let response = Response { var, body: bodies.get(var).map(String::as_str), may_be_none };
+        for usage in references {
             if targets.contains(&usage) {
                 continue;
             }
             let line = usage.start_position().row + 1;
-            let assigned_none = usage.parent().is_some_and(|p| {
-                p.kind() == "assignment"
-                    && p.child_by_field_name("left") == Some(usage)
-                    && p.child_by_field_name("right").is_some_and(|r| r.kind() == "none")
-            });
-            if assigned_none {
+            if assigned_none(usage) {
                 continue;
             }
             if enclosing_function(usage) != Some(function) {
                 return Err(Some(format!("the response `{var}` is used in a nested function (line {line})")));
             }
-            if let Some(edit) = map_use(file, usage, var).map_err(Some)? {
+            if let Some(edit) = map_use(file, usage, &response).map_err(Some)? {
                 inner.push(edit);
             }
             use_nodes.push(usage);
@@ -422,8 +460,24 @@ fn group_fix<'t>(
     }
     // Handlers of the `try` statements around the calls and uses.
     let all_tries = enclosing_tries(function, &use_nodes);
-    let modules = Modules { aiohttp: &aiohttp.name, asyncio: &asyncio.name };
-    let handlers = map_handlers(file, &all_tries, &modules).map_err(Some)?;
+    let json = file.model.module_ref("json", function);
+    let modules = Modules {
+        aiohttp: &aiohttp.name,
+        asyncio: &asyncio.name,
+        json: json.as_ref().map(|j| j.name.as_str()),
+    };
+    let json_uses: Vec<Node> = use_nodes.iter().copied().filter(|n| parses_json(file, *n)).collect();
+    let timed_calls: Vec<Node> = rewrites
+        .iter()
+        .map(|(site, _)| site.call)
+        .filter(|call| {
+            arguments(*call).into_iter().any(|a| {
+                keyword(file, a).is_some_and(|(name, value)| name == "timeout" && value.kind() != "none")
+            })
+        })
+        .collect();
+    let raisers = Raisers { json_uses: &json_uses, timed_calls: &timed_calls };
+    let handlers = map_handlers(file, &all_tries, &modules, &raisers).map_err(Some)?;
     inner.extend(handlers.edits);
 
     let unit = &file.style.indent;
@@ -460,11 +514,23 @@ fn group_fix<'t>(
             &unit.repeat(depth - 1),
         );
         let var = &rewrite.var;
+        let body = rewrite.body.as_ref().or_else(|| rewrite.target.and_then(|_| bodies.get(var.as_str())));
+        let kept = body.map_or(String::new(), |body| format!("{body} = "));
+        // `r = None` before a `try`: `r` is set only once the body is read, so a request that fails
+        // half-way through the body leaves it `None`, as `requests.get` does.
+        let bound = if rewrite.target.is_some() && none_vars.contains(&var.as_str()) {
+            fresh_name(file, function, &[&format!("{var}_response")])
+        } else {
+            var.clone()
+        };
         let mut block = format!(
-            "{opening}async with {receiver}.{}{argument_text} as {var}:{nl}{indent}{}await {var}.read()",
+            "{opening}async with {receiver}.{}{argument_text} as {bound}:{nl}{indent}{}{kept}await {bound}.read()",
             site.method,
             unit.repeat(depth)
         );
+        if bound != *var {
+            block.push_str(&format!("{nl}{indent}{var} = {bound}"));
+        }
         if let Some(hoisted) = &rewrite.hoisted {
             let mut statement_edits: Vec<Edit> = inner
                 .iter()
@@ -502,6 +568,9 @@ fn group_fix<'t>(
     if handlers.uses_asyncio && asyncio.needs_import {
         imports.push("asyncio".to_string());
     }
+    if handlers.uses_json && json.is_some_and(|j| j.needs_import) {
+        imports.push("json".to_string());
+    }
     Ok(Fix { safety: Safety::Unsafe, edits, imports, helpers: Vec::new() })
 }
 
@@ -518,6 +587,12 @@ fn thread_finding(
     asyncio: Option<&ModuleRef>,
 ) -> Finding {
     let callee = file.text(site.callee);
+    let reason = match reason {
+        Ok(_) if in_debug_field(site.call) => Err("the call is in a self-documenting f-string field \
+                                                   (`{...=}`), which would print the rewritten expression"
+            .to_string()),
+        other => other,
+    };
     let advice = match &reason {
         Ok(Some(reason)) => format!("; run it in a thread (not aiohttp: {reason})"),
         Ok(None) => "; run it in a thread".to_string(),
@@ -528,6 +603,7 @@ fn thread_finding(
     if let Err(reason) = reason {
         return finding.report_only(reason);
     }
+
     if file.settings.target < (PythonVersion { minor: 9 }) {
         return finding.report_only("`asyncio.to_thread` needs Python 3.9 (the target is older)");
     }

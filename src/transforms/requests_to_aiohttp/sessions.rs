@@ -7,7 +7,7 @@ use tree_sitter::Node;
 use super::{METHODS, Site};
 use crate::semantic::Context;
 use crate::transforms::FileContext;
-use crate::transforms::statements::{arguments, enclosing_function, references};
+use crate::transforms::statements::{arguments, enclosing_function, rebound_by_other_with, references};
 
 /// A `with requests.Session() as s:` block in a coroutine.
 pub(super) struct SessionBlock<'t> {
@@ -48,7 +48,7 @@ pub(super) fn session_sites<'t>(
         refusal = Some("the session is built with arguments".to_string());
     }
     for usage in references(file, function, name) {
-        if usage == target {
+        if usage == target || rebound_by_other_with(file, usage, name, block) {
             continue;
         }
         let line = usage.start_position().row + 1;
