@@ -137,8 +137,8 @@ fn has_plain_import(root: Node, source: &str, module: &str) -> bool {
     })
 }
 
-/// Adds `import module` to the leading import block, sorted among plain imports when the file's
-/// imports are sorted that way, else after the last import. No change when already imported.
+/// Adds `import module` to the leading import block, in its isort section (see [`among_imports`]).
+/// No change when already imported.
 pub fn add_import(source: &str, module: &str, style: &Style) -> String {
     let tree = parse(source);
     let root = tree.root_node();
@@ -148,15 +148,8 @@ pub fn add_import(source: &str, module: &str, style: &Style) -> String {
     let nl = style.newline;
     let line = format!("import {module}{nl}");
     let leading = leading_statements(root, source);
-    let first_module = |s: &Node| {
-        let mut c = s.walk();
-        s.children_by_field_name("name", &mut c).next().map(|n| text(n, source).to_string())
-    };
-    let later_plain_import = leading
-        .iter()
-        .find(|s| s.kind() == "import_statement" && first_module(s).is_some_and(|m| m.as_str() > module));
-    let (at, insert) = if let Some(statement) = later_plain_import {
-        (line_start(source, statement.start_byte()), line)
+    let (at, insert) = if let Some(placed) = among_imports(&leading, source, module, &line, nl) {
+        placed
     } else if let Some(last) = leading.iter().rev().find(|s| s.kind() != "expression_statement") {
         if last.kind() == "future_import_statement" {
             after_with_blank_lines(source, last.end_byte(), &line, nl)
@@ -182,6 +175,93 @@ pub fn add_import(source: &str, module: &str, style: &Style) -> String {
         (at, format!("{line}{}", blank_lines_before(source, at, if is_definition { 2 } else { 1 }, nl)))
     };
     splice(source, at, at, &insert)
+}
+
+/// The isort section of an import: the standard library sorts before everything else, and
+/// relative imports come last.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    StandardLibrary,
+    Other,
+    Relative,
+}
+
+fn section_of(statement: Node, source: &str) -> Section {
+    let name = match statement.kind() {
+        "import_statement" => statement.child_by_field_name("name"),
+        _ => statement.child_by_field_name("module_name"),
+    };
+    let Some(name) = name else { return Section::Other };
+    let name = name.child_by_field_name("name").filter(|_| name.kind() == "aliased_import").unwrap_or(name);
+    if name.kind() == "relative_import" {
+        Section::Relative
+    } else if crate::stdlib::contains(text(name, source)) {
+        Section::StandardLibrary
+    } else {
+        Section::Other
+    }
+}
+
+/// Where `import module` goes when the file has top-level imports: in its own section (standard
+/// library or third party, as isort and Ruff sort them), plain imports before `from` imports and
+/// in alphabetical order; a section of its own, set off by blank lines, when the file has none.
+fn among_imports(
+    leading: &[Node],
+    source: &str,
+    module: &str,
+    line: &str,
+    nl: &str,
+) -> Option<(usize, String)> {
+    let imports: Vec<(Node, Section)> = leading
+        .iter()
+        .filter(|s| matches!(s.kind(), "import_statement" | "import_from_statement"))
+        .map(|&s| (s, section_of(s, source)))
+        .collect();
+    if imports.is_empty() {
+        return None;
+    }
+    let section = if crate::stdlib::contains(module) { Section::StandardLibrary } else { Section::Other };
+    let same: Vec<Node> = imports.iter().filter(|(_, s)| *s == section).map(|(n, _)| *n).collect();
+    let plain: Vec<Node> = same.iter().copied().filter(|s| s.kind() == "import_statement").collect();
+    let first_module = |s: &Node| {
+        let mut c = s.walk();
+        s.children_by_field_name("name", &mut c).next().map(|n| text(n, source).to_string())
+    };
+    if let Some(later) = plain.iter().find(|s| first_module(s).is_some_and(|m| m.as_str() > module)) {
+        return Some((line_start(source, later.start_byte()), line.to_string()));
+    }
+    if let Some(last) = plain.last() {
+        return Some(after_line_of(source, last.end_byte(), line.to_string(), nl));
+    }
+    if let Some(first) = same.first() {
+        return Some((line_start(source, first.start_byte()), line.to_string()));
+    }
+    // A new section: after the sections that sort before it, before those that sort after it.
+    match imports.iter().rev().find(|(_, s)| *s < section) {
+        Some((before, _)) => {
+            let at = next_line_start(source, before.end_byte());
+            let after = if imports.iter().any(|(n, s)| *s > section && n.start_byte() >= at)
+                && skip_blank_lines(source, at) == at
+            {
+                nl
+            } else {
+                ""
+            };
+            Some(after_line_of(source, before.end_byte(), format!("{nl}{line}{after}"), nl))
+        }
+        None => {
+            let (first, _) = imports[0];
+            let at = line_start(source, first.start_byte());
+            Some((at, format!("{line}{nl}")))
+        }
+    }
+}
+
+/// Inserts `text` at the start of the line after the one where `end` lies (a file without a final
+/// newline gets one first).
+fn after_line_of(source: &str, end: usize, text: String, nl: &str) -> (usize, String) {
+    let at = next_line_start(source, end);
+    if at == source.len() && !source.ends_with('\n') { (at, format!("{nl}{text}")) } else { (at, text) }
 }
 
 /// Inserts `line` after the statement ending at `end`, separated by blank lines from what is
@@ -520,7 +600,40 @@ mod tests {
         let out = add_import("import json\nimport time\n\nx = 1\n", "asyncio", &style());
         assert_eq!(out, "import asyncio\nimport json\nimport time\n\nx = 1\n");
         let out = add_import("import abc\nfrom os import path\n\nx = 1\n", "asyncio", &style());
-        assert_eq!(out, "import abc\nfrom os import path\nimport asyncio\n\nx = 1\n");
+        assert_eq!(out, "import abc\nimport asyncio\nfrom os import path\n\nx = 1\n");
+    }
+
+    #[test]
+    fn import_goes_in_its_isort_section() {
+        let file =
+            "import asyncio\nimport time\n\nimport requests\nfrom yarl import URL\n\nfrom . import util\n";
+        assert_eq!(
+            add_import(file, "aiohttp", &style()),
+            "import asyncio\nimport time\n\nimport aiohttp\nimport requests\nfrom yarl import URL\n\nfrom . import util\n"
+        );
+        // No third-party section yet: a new one after the standard library, before relative imports.
+        let file = "import asyncio\nimport time\nfrom . import util\n\nx = 1\n";
+        assert_eq!(
+            add_import(file, "aiohttp", &style()),
+            "import asyncio\nimport time\n\nimport aiohttp\n\nfrom . import util\n\nx = 1\n"
+        );
+        let file = "import time\n\n\nasync def f():\n    pass\n";
+        assert_eq!(
+            add_import(file, "aiohttp", &style()),
+            "import time\n\nimport aiohttp\n\n\nasync def f():\n    pass\n"
+        );
+        // No standard-library section yet: a new one first.
+        let file = "import requests\n\nx = 1\n";
+        assert_eq!(add_import(file, "asyncio", &style()), "import asyncio\n\nimport requests\n\nx = 1\n");
+        // Only `from` imports in the section: the plain import goes before them.
+        let file = "from os import path\nfrom time import sleep\n\nx = 1\n";
+        assert_eq!(
+            add_import(file, "asyncio", &style()),
+            "import asyncio\nfrom os import path\nfrom time import sleep\n\nx = 1\n"
+        );
+        // A file that ends right after its last import, without a newline.
+        assert_eq!(add_import("import time", "asyncio", &style()), "import asyncio\nimport time");
+        assert_eq!(add_import("import time", "aiohttp", &style()), "import time\n\nimport aiohttp\n");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod project;
 pub mod pyproject;
 pub mod semantic;
 pub mod source;
+pub mod stdlib;
 pub mod suppress;
 pub mod syntax;
 pub mod transforms;

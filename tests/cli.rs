@@ -359,7 +359,7 @@ fn prefer_to_thread_keeps_requests() {
     let fixed = fs::read_to_string(dir.path().join("app.py")).unwrap();
     assert_eq!(
         fixed,
-        "import asyncio\nimport requests\n\n\nasync def fetch(url):\n    return (await asyncio.to_thread(requests.get, url)).json()\n"
+        "import asyncio\n\nimport requests\n\n\nasync def fetch(url):\n    return (await asyncio.to_thread(requests.get, url)).json()\n"
     );
 }
 

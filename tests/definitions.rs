@@ -43,13 +43,21 @@ fn fix(id: &str, args: &[String], source: &str) -> String {
 
 #[test]
 fn examples_rewrite_exactly_as_documented() {
+    // Every mismatch is listed, with the whole output, so that one run shows them all.
+    let mut mismatches = Vec::new();
     for definition in definitions::all() {
         assert!(!definition.examples.is_empty(), "{} has no examples", definition.id);
         for example in &definition.examples {
             let before = example.before.trim_start_matches('\n');
             let after = example.after.trim_start_matches('\n');
             let fixed = fix(&definition.id, &example.args, before);
-            assert_eq!(fixed, after, "{}: example `{}`", definition.id, example.name);
+            if fixed != after {
+                mismatches.push(format!(
+                    "{}: example `{}` gives\n{fixed}\n--- documented ---\n{after}",
+                    definition.id, example.name
+                ));
+                continue;
+            }
             assert_eq!(
                 fix(&definition.id, &example.args, &fixed),
                 fixed,
@@ -59,6 +67,7 @@ fn examples_rewrite_exactly_as_documented() {
             );
         }
     }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n=====\n"));
 }
 
 #[test]
