@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::config::Settings;
+use crate::config::{self, Settings};
 use crate::definitions;
 use crate::engine::{self, FixStatus, Reported};
 use crate::finding::{Safety, Severity};
@@ -174,6 +174,14 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // A reader that stopped early (`asyncmod check | head`) is not an error of ours.
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
@@ -184,7 +192,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::List => {
-            list();
+            list()?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain { id } => {
@@ -193,7 +201,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::bail!(definitions::unknown(&id));
             }
             let pages: Vec<String> = found.into_iter().map(definitions::explain).collect();
-            print!("{}", pages.join("\n"));
+            let mut out = std::io::stdout().lock();
+            write!(out, "{}", pages.join("\n"))?;
+            out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { run, format, fail_on, report } => {
@@ -208,8 +218,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn list() {
-    println!("{:<20} {:<4} {:<8} {:<12} summary", "id", "tip", "severity", "fix");
+fn list() -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{:<20} {:<4} {:<8} {:<12} summary", "id", "tip", "severity", "fix")?;
     for d in definitions::all() {
         let fix = match d.safety {
             Some(Safety::Safe) => "safe",
@@ -217,8 +228,14 @@ fn list() {
             None => "report-only",
         };
         let default = if d.default { "" } else { " (off by default)" };
-        println!("{:<20} {:<4} {:<8} {:<12} {}{default}", d.id, d.tip, d.severity, fix, d.summary);
+        let ruff = if d.ruff.is_empty() { String::new() } else { format!(" [Ruff: {}]", d.ruff.join(", ")) };
+        writeln!(
+            out,
+            "{:<20} {:<4} {:<8} {:<12} {}{default}{ruff}",
+            d.id, d.tip, d.severity, fix, d.summary
+        )?;
     }
+    out.flush()
 }
 
 /// What one worker returns for one file.
@@ -280,6 +297,14 @@ fn execute(
     let mut resolver = pyproject::Resolver::new(overrides_from(&args));
     // Bad command-line values are errors even when no file is found.
     let run_settings = resolver.command_line_settings(&args.paths[0])?;
+    if run_settings.prefer.contains("taskgroup") && run_settings.target < config::TASKGROUP_MIN {
+        eprintln!(
+            "warning: --prefer taskgroup needs a target of Python {} or newer (the target is {}): \
+             asyncio.gather is used instead",
+            config::TASKGROUP_MIN,
+            run_settings.target
+        );
+    }
     validate_excludes(&args.exclude)?;
     let jobs = args.jobs.unwrap_or(0);
     // Deeply nested code makes tree-sitter and Ruff's parser recurse: give workers room (16 MiB).
@@ -607,8 +632,9 @@ fn summary(mode: Mode, results: &[FileResult], checked: usize) -> String {
             if findings.is_empty() {
                 return format!("No findings in {}.", plural(checked, "file"));
             }
-            let fixable = count(&|s| matches!(s, FixStatus::Applicable(_)));
-            let unsafe_only = count(&|s| matches!(s, FixStatus::NeedsUnsafeFixes));
+            let fixable = count(&|s| matches!(s, FixStatus::Applicable(Safety::Safe)));
+            let unsafe_only =
+                count(&|s| matches!(s, FixStatus::Applicable(Safety::Unsafe) | FixStatus::NeedsUnsafeFixes));
             let files = results.iter().filter(|r| !r.findings.is_empty()).count();
             let mut line = format!(
                 "Found {} in {} ({} checked); {fixable} fixable with `asyncmod fix`",
@@ -617,7 +643,7 @@ fn summary(mode: Mode, results: &[FileResult], checked: usize) -> String {
                 checked
             );
             if unsafe_only > 0 {
-                line.push_str(&format!(", {unsafe_only} more with `--unsafe-fixes`"));
+                line.push_str(&format!(", {unsafe_only} more with `asyncmod fix --unsafe-fixes`"));
             }
             line.push('.');
             line

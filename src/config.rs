@@ -19,6 +19,8 @@ pub struct PythonVersion {
 pub const OLDEST: PythonVersion = PythonVersion { minor: 8 };
 pub const NEWEST: PythonVersion = PythonVersion { minor: 14 };
 pub const DEFAULT_TARGET: PythonVersion = PythonVersion { minor: 9 };
+/// `asyncio.TaskGroup` is new in Python 3.11.
+pub const TASKGROUP_MIN: PythonVersion = PythonVersion { minor: 11 };
 
 impl FromStr for PythonVersion {
     type Err = String;

@@ -94,6 +94,8 @@ impl Resolver {
     /// The settings for the folder of `start`: checks the command line's values and the
     /// configuration there before any file is read.
     pub fn command_line_settings(&mut self, start: &Path) -> anyhow::Result<Arc<Settings>> {
+        // The command line's values alone first, so that a bad one is not blamed on a pyproject.
+        self.build(None, &Options::default(), None).context("command line")?;
         let dir = folder_of(start);
         Ok(self.project_for_dir(&dir)?.settings.clone())
     }

@@ -375,3 +375,74 @@ fn aiohttp_missing_from_the_dependencies_is_said() {
         assert!(out.contains("use aiohttp"), "{out}");
     }
 }
+
+#[test]
+fn a_bad_command_line_value_is_not_blamed_on_the_pyproject() {
+    let dir = tree(&[
+        ("pyproject.toml", b"[tool.asyncmod]\nselect = [\"time-sleep\"]\n"),
+        ("app.py", BLOCKING.as_bytes()),
+    ]);
+    let output = asyncmod(&["check", "--select", "ASYNC999", "."], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.starts_with("error: command line: unknown transform `ASYNC999`"), "{err}");
+    assert!(!err.contains("pyproject.toml"), "{err}");
+}
+
+#[test]
+fn the_summary_names_the_command_that_applies_the_fixes() {
+    let source =
+        "import asyncio\n\n\nasync def f(a, b):\n    x = await a()\n    y = await b()\n    return x, y\n";
+    let dir = tree(&[("app.py", BLOCKING.as_bytes()), ("more.py", source.as_bytes())]);
+    let output = asyncmod(&["check", "--unsafe-fixes", "."], dir.path());
+    let err = stderr(&output);
+    assert!(
+        err.contains("1 fixable with `asyncmod fix`, 1 more with `asyncmod fix --unsafe-fixes`."),
+        "{err}"
+    );
+}
+
+#[test]
+fn prefer_taskgroup_below_3_11_says_why_it_does_nothing() {
+    let dir = tree(&[("app.py", BLOCKING.as_bytes())]);
+    let output = asyncmod(&["check", "--prefer", "taskgroup", "--target-version", "py310", "."], dir.path());
+    assert!(
+        stderr(&output).contains("warning: --prefer taskgroup needs a target of Python 3.11"),
+        "{}",
+        stderr(&output)
+    );
+    let output = asyncmod(&["check", "--prefer", "taskgroup", "--target-version", "py311", "."], dir.path());
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+}
+
+#[test]
+fn list_names_the_ruff_codes() {
+    let output = asyncmod(&["list"], Path::new("."));
+    let out = stdout(&output);
+    assert!(out.lines().any(|l| l.starts_with("time-sleep") && l.ends_with("[Ruff: ASYNC251]")), "{out}");
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..400 {
+        files.push((format!("m{i}.py"), BLOCKING.as_bytes().to_vec()));
+    }
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (p.as_str(), c.as_slice())).collect();
+    let dir = tree(&refs);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_asyncmod"))
+        .args(["check", "--format", "json", "."])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then hang up, as `| head -c1` does.
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    assert!(!err.contains("Broken pipe") && !err.contains("panicked"), "{err}");
+    assert_eq!(output.status.code(), Some(0), "{err}");
+}
