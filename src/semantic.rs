@@ -105,17 +105,6 @@ pub struct Model<'t> {
 /// The modules fixes may import. An unbound name equal to one of them is taken to mean it.
 pub const IMPORTABLE_BY_FIXES: &[&str] = &["asyncio", "trio", "anyio"];
 
-const SCOPE_KINDS: &[&str] = &[
-    "module",
-    "function_definition",
-    "lambda",
-    "class_definition",
-    "list_comprehension",
-    "set_comprehension",
-    "dictionary_comprehension",
-    "generator_expression",
-];
-
 const COMPREHENSION_KINDS: &[&str] =
     &["list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"];
 
@@ -139,7 +128,16 @@ impl<'t> Model<'t> {
 
     /// Where `node` runs: in a coroutine (and whether `await` may be inserted there) or not.
     pub fn context(&self, node: Node<'t>) -> Context {
-        self.context_along(std::iter::successors(Some(node), |n| n.parent()))
+        // Only scope nodes change the answer: walk those rather than every ancestor.
+        let mut no_await: Option<&'static str> = None;
+        for scope in self.index.scopes_around(node).filter(|&scope| scope != node) {
+            // Defaults, annotations and base classes are evaluated in the enclosing scope.
+            let in_body = scope.child_by_field_name("body").is_some_and(|body| syntax::holds(body, node));
+            if let Some(context) = self.scope_context(scope, in_body, &mut no_await) {
+                return context;
+            }
+        }
+        Context::Sync
     }
 
     /// [`Model::context`] for a node given with its ancestors, innermost first (`node, parent,
@@ -152,30 +150,44 @@ impl<'t> Model<'t> {
         for parent in chain {
             // Defaults, annotations and base classes are evaluated in the enclosing scope.
             let in_body = parent.child_by_field_name("body") == Some(current);
-            match parent.kind() {
-                "lambda" | "function_definition" | "class_definition" if !in_body => {}
-                "lambda" => {
-                    if self.runs_in_thread(parent) {
-                        return Context::Sync;
-                    }
-                    no_await.get_or_insert("inside a lambda");
-                }
-                "generator_expression" => {
-                    no_await.get_or_insert("inside a generator expression");
-                }
-                "function_definition" => {
-                    return match (is_async_def(parent), no_await) {
-                        (true, None) => Context::Async,
-                        (true, Some(why)) => Context::AsyncNoAwait(why),
-                        (false, _) => Context::Sync,
-                    };
-                }
-                "class_definition" | "module" => return Context::Sync,
-                _ => {}
+            if let Some(context) = self.scope_context(parent, in_body, &mut no_await) {
+                return context;
             }
             current = parent;
         }
         Context::Sync
+    }
+
+    /// What crossing `parent` on the way up from some code says about where that code runs:
+    /// the answer, or `None` to look further out (noting in `no_await` why `await` cannot go).
+    fn scope_context(
+        &self,
+        parent: Node<'t>,
+        in_body: bool,
+        no_await: &mut Option<&'static str>,
+    ) -> Option<Context> {
+        match parent.kind() {
+            "lambda" | "function_definition" | "class_definition" if !in_body => {}
+            "lambda" => {
+                if self.runs_in_thread(parent) {
+                    return Some(Context::Sync);
+                }
+                no_await.get_or_insert("inside a lambda");
+            }
+            "generator_expression" => {
+                no_await.get_or_insert("inside a generator expression");
+            }
+            "function_definition" => {
+                return Some(match (is_async_def(parent), *no_await) {
+                    (true, None) => Context::Async,
+                    (true, Some(why)) => Context::AsyncNoAwait(why),
+                    (false, _) => Context::Sync,
+                });
+            }
+            "class_definition" | "module" => return Some(Context::Sync),
+            _ => {}
+        }
+        None
     }
 
     /// A lambda passed to `asyncio.to_thread(...)` or `loop.run_in_executor(...)` runs in a thread,
@@ -252,23 +264,19 @@ impl<'t> Model<'t> {
     /// module's.
     fn lookup(&self, name: &str, at: Node<'t>) -> Option<(bool, Vec<Binding>)> {
         let mut innermost = true;
-        let mut current = Some(at);
-        while let Some(node) = current {
-            if SCOPE_KINDS.contains(&node.kind()) && node.kind() != "module" {
-                // A class body's names are invisible to the functions nested in it.
-                let visible = node.kind() != "class_definition" || innermost;
-                innermost = false;
-                if visible {
-                    let scope = self.scope(node);
-                    if scope.globals.contains(name) {
-                        break;
-                    }
-                    if let Some(bindings) = scope.bindings.get(name) {
-                        return Some((false, bindings.clone()));
-                    }
+        for node in self.index.scopes_around(at) {
+            // A class body's names are invisible to the functions nested in it.
+            let visible = node.kind() != "class_definition" || innermost;
+            innermost = false;
+            if visible {
+                let scope = self.scope(node);
+                if scope.globals.contains(name) {
+                    break;
+                }
+                if let Some(bindings) = scope.bindings.get(name) {
+                    return Some((false, bindings.clone()));
                 }
             }
-            current = node.parent();
         }
         self.scope(self.root).bindings.get(name).map(|bindings| (true, bindings.clone()))
     }
@@ -353,8 +361,8 @@ impl<'t> Model<'t> {
     pub fn loop_variable_assignment(&self, name: Node<'t>, at: Node<'t>) -> Option<Node<'t>> {
         let wanted = text(name, self.source);
         let (_, bindings) = self.lookup(wanted, at)?;
-        let scope = std::iter::successors(Some(at), |n| n.parent())
-            .find(|n| matches!(n.kind(), "function_definition" | "module"))?;
+        let scope =
+            self.index.scopes_around(at).find(|n| n.kind() == "function_definition").unwrap_or(self.root);
         let body = scope.child_by_field_name("body").unwrap_or(scope);
         let mut getters = Vec::new();
         let mut stack = vec![body];
@@ -716,6 +724,27 @@ mod tests {
         assert_eq!(callee(nested_default, "time.sleep").1, Context::Async);
         let class_body = "import time\nasync def f():\n    class A:\n        time.sleep(1)\n";
         assert_eq!(callee(class_body, "time.sleep").1, Context::Sync);
+    }
+
+    #[test]
+    fn scope_table_agrees_with_parent_walk_for_every_node() {
+        let source = "import time\nlambda: time.sleep(1)\nclass A(B, key=lambda k: k):\n    x = [y for y in z]\n    \
+                      async def f(self, d=lambda: 1):\n        g = (h for h in (lambda: [i for i in j])())\n        \
+                      def inner():\n            return {k: v for k, v in w}\n        await time.sleep(0)\n";
+        let tree = parse(source);
+        let model = Model::new(source, tree.root_node());
+        let mut checked = 0;
+        for node in syntax::descendants(tree.root_node(), |_| true) {
+            let by_parent: Vec<Node> = std::iter::successors(Some(node), |n| n.parent())
+                .filter(|n| n.kind() != "module" && syntax::SCOPE_KINDS.contains(&n.kind()))
+                .collect();
+            let by_table: Vec<Node> = model.index().scopes_around(node).collect();
+            assert_eq!(by_table, by_parent, "{:?} {}", node.kind(), text(node, source));
+            let along = model.context_along(std::iter::successors(Some(node), |n| n.parent()));
+            assert_eq!(model.context(node), along, "{:?} {}", node.kind(), text(node, source));
+            checked += 1;
+        }
+        assert!(checked > 100);
     }
 
     #[test]

@@ -117,21 +117,105 @@ pub struct Index<'t> {
     pub comments: Vec<Node<'t>>,
     /// `import` and `from ... import` statements, at any depth.
     pub imports: Vec<Node<'t>>,
+    /// The nodes of [`SCOPE_KINDS`] but the module, in source order, each with the index of the
+    /// nearest one around it.
+    pub scopes: Vec<(Node<'t>, Option<usize>)>,
 }
+
+/// The node kinds that open a Python scope.
+pub const SCOPE_KINDS: &[&str] = &[
+    "module",
+    "function_definition",
+    "lambda",
+    "class_definition",
+    "list_comprehension",
+    "set_comprehension",
+    "dictionary_comprehension",
+    "generator_expression",
+];
 
 impl<'t> Index<'t> {
     pub fn build(root: Node<'t>) -> Index<'t> {
         let mut index = Index::default();
-        visit(root, |node| {
+        // Scopes still open at the current node, as (position in `scopes`, depth).
+        let mut open: Vec<(usize, usize)> = Vec::new();
+        let mut cursor = root.walk();
+        let mut depth = 0;
+        loop {
+            let node = cursor.node();
             match node.kind() {
                 "call" => index.calls.push(node),
                 "comment" => index.comments.push(node),
                 "import_statement" | "import_from_statement" => index.imports.push(node),
+                kind if kind != "module" && SCOPE_KINDS.contains(&kind) => {
+                    while open.last().is_some_and(|&(_, d)| d >= depth) {
+                        open.pop();
+                    }
+                    index.scopes.push((node, open.last().map(|&(i, _)| i)));
+                    open.push((index.scopes.len() - 1, depth));
+                }
                 _ => {}
             }
-            true
-        });
-        index
+            if cursor.goto_first_child() {
+                depth += 1;
+                continue;
+            }
+            loop {
+                if depth == 0 {
+                    return index;
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                cursor.goto_parent();
+                depth -= 1;
+            }
+        }
+    }
+
+    /// The scope nodes that are `node` or hold it, innermost first (the module is not among
+    /// them), found without tree-sitter's `parent()`, which searches down from the root.
+    pub fn scopes_around(&self, node: Node<'t>) -> impl Iterator<Item = Node<'t>> + '_ {
+        // Scopes nest, so every scope holding `node` lies on the chain above the last scope that
+        // starts at or before it.
+        let last = self.scopes.partition_point(|(scope, _)| scope.start_byte() <= node.start_byte());
+        let mut next = last.checked_sub(1);
+        std::iter::from_fn(move || {
+            while let Some(at) = next {
+                let (scope, outer) = self.scopes[at];
+                next = outer;
+                if holds(scope, node) {
+                    return Some(scope);
+                }
+            }
+            None
+        })
+    }
+}
+
+/// Whether `outer` is `inner` or one of its ancestors.
+pub fn holds(outer: Node, inner: Node) -> bool {
+    if outer == inner {
+        return true;
+    }
+    let (o, i) = (outer.byte_range(), inner.byte_range());
+    if o.start > i.start || i.end > o.end {
+        return false;
+    }
+    if o != i {
+        return true;
+    }
+    // Same range: `outer` may sit inside `inner` (an expression statement that is one lambda).
+    let mut current = inner;
+    loop {
+        let mut cursor = current.walk();
+        let Some(child) = current.children(&mut cursor).find(|c| c.byte_range() == i) else {
+            return true;
+        };
+        if child == outer {
+            return false;
+        }
+        current = child;
     }
 }
 
