@@ -433,9 +433,9 @@ impl<'t> Model<'t> {
                 self.collect_statements(node, &mut scope);
                 // `global x` in a function that assigns `x` rebinds the module's `x`.
                 if self.source.contains("global") {
-                    for statement in syntax::descendants(node, |n| n.kind() == "global_statement") {
-                        let Some(function) = std::iter::successors(statement.parent(), |n| n.parent())
-                            .find(|n| n.kind() == "function_definition")
+                    for &statement in &self.index.globals {
+                        let Some(function) =
+                            self.index.scopes_around(statement).find(|n| n.kind() == "function_definition")
                         else {
                             continue;
                         };
@@ -466,9 +466,12 @@ impl<'t> Model<'t> {
     }
 
     fn bind_parameters(&self, parameters: Node<'t>, scope: &mut Scope) {
-        for identifier in syntax::descendants(parameters, |n| n.kind() == "identifier") {
+        syntax::visit_with_ancestors(parameters, |identifier, ancestors, _| {
+            if identifier.kind() != "identifier" {
+                return;
+            }
             // Identifiers inside a default value or an annotation are uses, not parameters.
-            let is_name = identifier.parent().is_some_and(|p| match p.kind() {
+            let is_name = ancestors.last().is_some_and(|p| match p.kind() {
                 "default_parameter" | "typed_default_parameter" => {
                     p.child_by_field_name("name") == Some(identifier)
                 }
@@ -482,12 +485,13 @@ impl<'t> Model<'t> {
             if is_name {
                 scope.bind(text(identifier, self.source), Binding::Other);
             }
-        }
+        });
     }
 
     /// Walks the statements of a scope body without entering nested scopes.
     fn collect_statements(&self, body: Node<'t>, scope: &mut Scope) {
         let mut stack = vec![body];
+        let mut cursor = body.walk();
         while let Some(node) = stack.pop() {
             match node.kind() {
                 "import_statement" => self.bind_import(node, scope),
@@ -551,9 +555,10 @@ impl<'t> Model<'t> {
                 }
                 _ => {}
             }
-            let mut cursor = node.walk();
-            let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
-            stack.extend(children.into_iter().rev());
+            // One cursor for the whole walk: creating one per node allocates.
+            let first = stack.len();
+            stack.extend(node.named_children(&mut cursor));
+            stack[first..].reverse();
         }
     }
 

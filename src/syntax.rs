@@ -117,6 +117,8 @@ pub struct Index<'t> {
     pub comments: Vec<Node<'t>>,
     /// `import` and `from ... import` statements, at any depth.
     pub imports: Vec<Node<'t>>,
+    /// `global` statements, at any depth.
+    pub globals: Vec<Node<'t>>,
     /// The nodes of [`SCOPE_KINDS`] but the module, in source order, each with the index of the
     /// nearest one around it.
     pub scopes: Vec<(Node<'t>, Option<usize>)>,
@@ -147,6 +149,7 @@ impl<'t> Index<'t> {
                 "call" => index.calls.push(node),
                 "comment" => index.comments.push(node),
                 "import_statement" | "import_from_statement" => index.imports.push(node),
+                "global_statement" => index.globals.push(node),
                 kind if kind != "module" && SCOPE_KINDS.contains(&kind) => {
                     while open.last().is_some_and(|&(_, d)| d >= depth) {
                         open.pop();
