@@ -1,5 +1,7 @@
 //! tree-sitter parsing and small helpers over its nodes.
 
+use std::collections::HashMap;
+
 use tree_sitter::{Node, Parser, Tree};
 
 thread_local! {
@@ -117,6 +119,9 @@ pub struct Index<'t> {
     pub comments: Vec<Node<'t>>,
     /// `import` and `from ... import` statements, at any depth.
     pub imports: Vec<Node<'t>>,
+    /// Calls whose result is dropped (by node id): the expression statement that is only the
+    /// call, perhaps in parentheses.
+    pub dropped_results: HashMap<usize, Node<'t>>,
     /// `global` statements, at any depth.
     pub globals: Vec<Node<'t>>,
     /// The nodes of [`SCOPE_KINDS`] but the module, in source order, each with the index of the
@@ -142,11 +147,21 @@ impl<'t> Index<'t> {
         // Scopes still open at the current node, as (position in `scopes`, depth).
         let mut open: Vec<(usize, usize)> = Vec::new();
         let mut cursor = root.walk();
-        let mut depth = 0;
+        let mut ancestors: Vec<Node<'t>> = Vec::new();
         loop {
             let node = cursor.node();
+            let depth = ancestors.len();
             match node.kind() {
-                "call" => index.calls.push(node),
+                "call" => {
+                    index.calls.push(node);
+                    let holder = ancestors.iter().rev().find(|a| a.kind() != "parenthesized_expression");
+                    if let Some(&statement) = holder
+                        && statement.kind() == "expression_statement"
+                        && statement.named_child_count() == 1
+                    {
+                        index.dropped_results.insert(node.id(), statement);
+                    }
+                }
                 "comment" => index.comments.push(node),
                 "import_statement" | "import_from_statement" => index.imports.push(node),
                 "global_statement" => index.globals.push(node),
@@ -160,18 +175,18 @@ impl<'t> Index<'t> {
                 _ => {}
             }
             if cursor.goto_first_child() {
-                depth += 1;
+                ancestors.push(node);
                 continue;
             }
             loop {
-                if depth == 0 {
+                if ancestors.is_empty() {
                     return index;
                 }
                 if cursor.goto_next_sibling() {
                     break;
                 }
                 cursor.goto_parent();
-                depth -= 1;
+                ancestors.pop();
             }
         }
     }
@@ -263,6 +278,37 @@ mod tests {
         let c = text.find('c').unwrap();
         assert_eq!(index.position(text, 0), (1, 1));
         assert_eq!(index.position(text, c), (2, 11));
+    }
+
+    #[test]
+    fn dropped_results_are_the_statements_made_of_one_call() {
+        let source = "f()\n(g())\n((h(i())))\nx = j()\nk(), l()\nawait m()\nn() + 1\n(  # c\n    o()\n)\n";
+        let tree = parse(source);
+        let index = Index::build(tree.root_node());
+        fn by_parent(call: Node) -> Option<Node> {
+            let mut outer = call;
+            while let Some(parent) = outer.parent().filter(|p| p.kind() == "parenthesized_expression") {
+                outer = parent;
+            }
+            let statement = outer.parent().filter(|p| p.kind() == "expression_statement")?;
+            (statement.named_child_count() == 1).then_some(statement)
+        }
+        let dropped: Vec<&str> = index
+            .calls
+            .iter()
+            .filter(|call| {
+                let expected = by_parent(**call);
+                assert_eq!(
+                    index.dropped_results.get(&call.id()).copied(),
+                    expected,
+                    "{}",
+                    text(**call, source)
+                );
+                expected.is_some()
+            })
+            .map(|call| text(*call, source))
+            .collect();
+        assert_eq!(dropped, ["f()", "g()", "h(i())", "o()"]);
     }
 
     #[test]

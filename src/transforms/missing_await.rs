@@ -29,7 +29,7 @@ impl Transform for MissingAwait {
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         for &call in file.calls {
-            if super::dropped_result_statement(call).is_none() {
+            if file.dropped_result_statement(call).is_none() {
                 continue;
             }
             let Some(function) = call.child_by_field_name("function") else { continue };
