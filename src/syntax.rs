@@ -2,10 +2,33 @@
 
 use std::collections::HashMap;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 
 thread_local! {
     static PARSER: std::cell::RefCell<Parser> = std::cell::RefCell::new(new_parser());
+    /// While a [`TreeReuse`] lives: the last text this thread parsed, with its tree.
+    static LAST: std::cell::RefCell<Option<(String, Tree)>> = const { std::cell::RefCell::new(None) };
+    static REUSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While it lives, [`parse`] on this thread reuses the last tree: a text equal to the last one
+/// gets its tree, a text one edit away from it an incremental re-parse. `fix` parses each file
+/// many times (analysis, the import and cleanup passes, verification, the next pass), each
+/// time equal to or one small edit away from the text before.
+pub struct TreeReuse(());
+
+impl TreeReuse {
+    pub fn start() -> TreeReuse {
+        REUSE.set(true);
+        TreeReuse(())
+    }
+}
+
+impl Drop for TreeReuse {
+    fn drop(&mut self) {
+        REUSE.set(false);
+        LAST.with(|last| last.borrow_mut().take());
+    }
 }
 
 fn new_parser() -> Parser {
@@ -18,12 +41,94 @@ fn new_parser() -> Parser {
 
 /// Parses Python source; tree-sitter always yields a tree (with ERROR nodes where it had to recover).
 pub fn parse(text: &str) -> Tree {
+    if !REUSE.get() {
+        return parse_with(text, None);
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        let tree = match last.take() {
+            Some((old_text, tree)) if old_text == text => {
+                *last = Some((old_text, tree.clone()));
+                return tree;
+            }
+            Some((old_text, mut tree)) => match single_edit(&old_text, text) {
+                Some(edit) => {
+                    drop(old_text);
+                    tree.edit(&edit);
+                    let reparsed = parse_with(text, Some(&tree));
+                    debug_assert!(
+                        same_tree(reparsed.root_node(), parse_with(text, None).root_node()),
+                        "an incremental re-parse differs from a fresh parse"
+                    );
+                    reparsed
+                }
+                None => {
+                    // Not a version of the same file: free its tree before building another.
+                    drop((old_text, tree));
+                    parse_with(text, None)
+                }
+            },
+            None => parse_with(text, None),
+        };
+        *last = Some((text.to_string(), tree.clone()));
+        tree
+    })
+}
+
+fn parse_with(text: &str, old: Option<&Tree>) -> Tree {
     PARSER.with(|parser| {
         parser
             .borrow_mut()
-            .parse(text, None)
+            .parse(text, old)
             .expect("parsing without a timeout or cancellation flag always returns a tree")
     })
+}
+
+/// The one region where `new` differs from `old`, when most of the text is common to both (a
+/// fix, not another file).
+fn single_edit(old: &str, new: &str) -> Option<InputEdit> {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    let mut prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    // Edits and the trees' byte offsets both fall on character boundaries.
+    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let max_suffix = a.len().min(b.len()) - prefix;
+    let mut suffix = a.iter().rev().zip(b.iter().rev()).take(max_suffix).take_while(|(x, y)| x == y).count();
+    while !old.is_char_boundary(a.len() - suffix) || !new.is_char_boundary(b.len() - suffix) {
+        suffix -= 1;
+    }
+    if (prefix + suffix) * 2 < a.len().max(b.len()) {
+        return None;
+    }
+    Some(InputEdit {
+        start_byte: prefix,
+        old_end_byte: a.len() - suffix,
+        new_end_byte: b.len() - suffix,
+        start_position: point_at(a, prefix),
+        old_end_position: point_at(a, a.len() - suffix),
+        new_end_position: point_at(b, b.len() - suffix),
+    })
+}
+
+/// Tree-sitter's position of a byte offset: 0-based row and byte column.
+fn point_at(text: &[u8], offset: usize) -> Point {
+    let line_start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
+    Point { row: memchr::memchr_iter(b'\n', &text[..offset]).count(), column: offset - line_start }
+}
+
+/// Whether two trees have the same nodes with the same ranges, in the same order.
+fn same_tree(a: Node, b: Node) -> bool {
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    visit(a, |n| {
+        left.push((n.kind_id(), n.byte_range(), n.is_error(), n.is_missing()));
+        true
+    });
+    visit(b, |n| {
+        right.push((n.kind_id(), n.byte_range(), n.is_error(), n.is_missing()));
+        true
+    });
+    left == right
 }
 
 /// The source text of a node.
@@ -309,6 +414,33 @@ mod tests {
             .map(|call| text(*call, source))
             .collect();
         assert_eq!(dropped, ["f()", "g()", "h(i())", "o()"]);
+    }
+
+    #[test]
+    fn incremental_reparses_equal_fresh_parses() {
+        let base = "import time\n\n\nasync def poll(x):\n    time.sleep(1)\n    s = 'é€'\n    if x:\n        return [y for y in x]\n";
+        let edits = [
+            base.replace("    time.sleep(1)", "    await asyncio.sleep(1)").replacen(
+                "import time",
+                "import asyncio",
+                1,
+            ),
+            base.replace("'é€'", "'ü'"),
+            base.replace("        return", "        pass\n        return"),
+            base.replace("    if x:\n        return [y for y in x]\n", ""),
+            format!("import asyncio\n{base}"),
+            base.replace("x):", "x, y):\n    \"\"\"Doc.\"\"\""),
+        ];
+        let _reuse = TreeReuse::start();
+        for edited in edits {
+            parse(base);
+            let incremental = parse(&edited);
+            let fresh = parse_with(&edited, None);
+            assert!(same_tree(incremental.root_node(), fresh.root_node()), "{edited}");
+            assert_eq!(incremental.root_node().to_sexp(), fresh.root_node().to_sexp());
+            assert!(single_edit(base, &edited).is_some(), "{edited}");
+        }
+        assert!(single_edit(base, "x = 1\n").is_none(), "another file is parsed afresh");
     }
 
     #[test]
