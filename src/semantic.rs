@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use tree_sitter::Node;
 
-use crate::syntax::{self, Index, is_async_def, text};
+use crate::syntax::{self, Index, field, is_async_def, kind, text};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Binding {
@@ -132,7 +132,7 @@ impl<'t> Model<'t> {
         let mut no_await: Option<&'static str> = None;
         for scope in self.index.scopes_around(node).filter(|&scope| scope != node) {
             // Defaults, annotations and base classes are evaluated in the enclosing scope.
-            let in_body = scope.child_by_field_name("body").is_some_and(|body| syntax::holds(body, node));
+            let in_body = field(scope, "body").is_some_and(|body| syntax::holds(body, node));
             if let Some(context) = self.scope_context(scope, in_body, &mut no_await) {
                 return context;
             }
@@ -149,7 +149,7 @@ impl<'t> Model<'t> {
         };
         for parent in chain {
             // Defaults, annotations and base classes are evaluated in the enclosing scope.
-            let in_body = parent.child_by_field_name("body") == Some(current);
+            let in_body = field(parent, "body") == Some(current);
             if let Some(context) = self.scope_context(parent, in_body, &mut no_await) {
                 return context;
             }
@@ -166,7 +166,7 @@ impl<'t> Model<'t> {
         in_body: bool,
         no_await: &mut Option<&'static str>,
     ) -> Option<Context> {
-        match parent.kind() {
+        match kind(parent) {
             "lambda" | "function_definition" | "class_definition" if !in_body => {}
             "lambda" => {
                 if self.runs_in_thread(parent) {
@@ -194,20 +194,20 @@ impl<'t> Model<'t> {
     /// where blocking is the point.
     fn runs_in_thread(&self, lambda: Node<'t>) -> bool {
         let outer = std::iter::successors(Some(lambda), |n| n.parent())
-            .find(|n| n.kind() != "parenthesized_expression" && n.kind() != "lambda")
+            .find(|n| kind(*n) != "parenthesized_expression" && kind(*n) != "lambda")
             .unwrap_or(lambda);
-        let Some(call) = (outer.kind() == "argument_list").then(|| outer.parent()).flatten() else {
+        let Some(call) = (kind(outer) == "argument_list").then(|| outer.parent()).flatten() else {
             return false;
         };
-        if call.kind() != "call" {
+        if kind(call) != "call" {
             return false;
         }
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = field(call, "function") else {
             return false;
         };
         let thread_runners = ["asyncio.to_thread", "anyio.to_thread.run_sync", "trio.to_thread.run_sync"];
         self.qualified_name(function).is_some_and(|name| thread_runners.contains(&name.as_str()))
-            || (function.kind() == "attribute"
+            || (kind(function) == "attribute"
                 && function
                     .child_by_field_name("attribute")
                     .is_some_and(|attr| text(attr, self.source) == "run_in_executor"))
@@ -220,11 +220,11 @@ impl<'t> Model<'t> {
         let mut attributes = Vec::new();
         let mut current = expr;
         let head = loop {
-            match current.kind() {
+            match kind(current) {
                 "parenthesized_expression" => current = current.named_child(0)?,
                 "attribute" => {
-                    attributes.push(text(current.child_by_field_name("attribute")?, self.source));
-                    current = current.child_by_field_name("object")?;
+                    attributes.push(text(field(current, "attribute")?, self.source));
+                    current = field(current, "object")?;
                 }
                 "identifier" => break current,
                 _ => return None,
@@ -266,7 +266,7 @@ impl<'t> Model<'t> {
         let mut innermost = true;
         for node in self.index.scopes_around(at) {
             // A class body's names are invisible to the functions nested in it.
-            let visible = node.kind() != "class_definition" || innermost;
+            let visible = kind(node) != "class_definition" || innermost;
             innermost = false;
             if visible {
                 let scope = self.scope(node);
@@ -326,7 +326,7 @@ impl<'t> Model<'t> {
     pub fn is_loop_getter(&self, node: Node<'t>) -> bool {
         let Some(name) = node
             .child_by_field_name("function")
-            .filter(|_| node.kind() == "call")
+            .filter(|_| kind(node) == "call")
             .and_then(|f| self.qualified_name(f))
         else {
             return false;
@@ -341,12 +341,12 @@ impl<'t> Model<'t> {
         if self.is_loop_getter(receiver) {
             return Some(LoopReceiver::Known);
         }
-        let last_name = match receiver.kind() {
+        let last_name = match kind(receiver) {
             "identifier" => receiver,
-            "attribute" => receiver.child_by_field_name("attribute")?,
+            "attribute" => field(receiver, "attribute")?,
             _ => return None,
         };
-        if receiver.kind() == "identifier" && self.loop_variable_assignment(receiver, at).is_some() {
+        if kind(receiver) == "identifier" && self.loop_variable_assignment(receiver, at).is_some() {
             return Some(LoopReceiver::Known);
         }
         let name = text(last_name, self.source).to_ascii_lowercase();
@@ -362,16 +362,16 @@ impl<'t> Model<'t> {
         let wanted = text(name, self.source);
         let (_, bindings) = self.lookup(wanted, at)?;
         let scope =
-            self.index.scopes_around(at).find(|n| n.kind() == "function_definition").unwrap_or(self.root);
-        let body = scope.child_by_field_name("body").unwrap_or(scope);
+            self.index.scopes_around(at).find(|n| kind(*n) == "function_definition").unwrap_or(self.root);
+        let body = field(scope, "body").unwrap_or(scope);
         let mut getters = Vec::new();
         let mut stack = vec![body];
         while let Some(node) = stack.pop() {
-            match node.kind() {
+            match kind(node) {
                 "function_definition" | "class_definition" | "lambda" => continue,
                 "assignment"
-                    if node.child_by_field_name("left").is_some_and(|l| text(l, self.source) == wanted)
-                        && node.child_by_field_name("right").is_some_and(|r| self.is_loop_getter(r)) =>
+                    if field(node, "left").is_some_and(|l| text(l, self.source) == wanted)
+                        && field(node, "right").is_some_and(|r| self.is_loop_getter(r)) =>
                 {
                     getters.push(node)
                 }
@@ -393,7 +393,7 @@ impl<'t> Model<'t> {
     pub fn imports_any(&self, wanted: impl Fn(&str) -> bool) -> bool {
         self.index.imports.iter().any(|&statement| {
             let mut scope = Scope::default();
-            if statement.kind() == "import_statement" {
+            if kind(statement) == "import_statement" {
                 self.bind_import(statement, &mut scope);
             } else {
                 self.bind_import_from(statement, &mut scope);
@@ -415,17 +415,17 @@ impl<'t> Model<'t> {
 
     fn collect_scope(&self, node: Node<'t>) -> Scope {
         let mut scope = Scope::default();
-        match node.kind() {
+        match kind(node) {
             "function_definition" | "lambda" => {
-                if let Some(parameters) = node.child_by_field_name("parameters") {
+                if let Some(parameters) = field(node, "parameters") {
                     self.bind_parameters(parameters, &mut scope);
                 }
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = field(node, "body") {
                     self.collect_statements(body, &mut scope);
                 }
             }
             "class_definition" => {
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = field(node, "body") {
                     self.collect_statements(body, &mut scope);
                 }
             }
@@ -435,7 +435,7 @@ impl<'t> Model<'t> {
                 if self.source.contains("global") {
                     for &statement in &self.index.globals {
                         let Some(function) =
-                            self.index.scopes_around(statement).find(|n| n.kind() == "function_definition")
+                            self.index.scopes_around(statement).find(|n| kind(*n) == "function_definition")
                         else {
                             continue;
                         };
@@ -454,8 +454,8 @@ impl<'t> Model<'t> {
                 // Comprehensions bind their loop targets.
                 let mut cursor = node.walk();
                 for clause in node.named_children(&mut cursor) {
-                    if clause.kind() == "for_in_clause"
-                        && let Some(left) = clause.child_by_field_name("left")
+                    if kind(clause) == "for_in_clause"
+                        && let Some(left) = field(clause, "left")
                     {
                         self.bind_targets(left, &mut scope);
                     }
@@ -467,14 +467,12 @@ impl<'t> Model<'t> {
 
     fn bind_parameters(&self, parameters: Node<'t>, scope: &mut Scope) {
         syntax::visit_with_ancestors(parameters, |identifier, ancestors, _| {
-            if identifier.kind() != "identifier" {
+            if kind(identifier) != "identifier" {
                 return;
             }
             // Identifiers inside a default value or an annotation are uses, not parameters.
-            let is_name = ancestors.last().is_some_and(|p| match p.kind() {
-                "default_parameter" | "typed_default_parameter" => {
-                    p.child_by_field_name("name") == Some(identifier)
-                }
+            let is_name = ancestors.last().is_some_and(|&p| match kind(p) {
+                "default_parameter" | "typed_default_parameter" => field(p, "name") == Some(identifier),
                 "parameters"
                 | "lambda_parameters"
                 | "typed_parameter"
@@ -493,11 +491,11 @@ impl<'t> Model<'t> {
         let mut stack = vec![body];
         let mut cursor = body.walk();
         while let Some(node) = stack.pop() {
-            match node.kind() {
+            match kind(node) {
                 "import_statement" => self.bind_import(node, scope),
                 "import_from_statement" => self.bind_import_from(node, scope),
                 "function_definition" | "class_definition" => {
-                    if let Some(name) = node.child_by_field_name("name") {
+                    if let Some(name) = field(node, "name") {
                         scope.bind(text(name, self.source), Binding::Other);
                     }
                     // Decorators, defaults and bases are evaluated here, but only walrus could
@@ -508,29 +506,29 @@ impl<'t> Model<'t> {
                 kind if COMPREHENSION_KINDS.contains(&kind) => {
                     // Only a walrus inside a comprehension binds in the enclosing scope.
                     for walrus in syntax::descendants(node, |n| n.kind() == "named_expression") {
-                        if let Some(name) = walrus.child_by_field_name("name") {
+                        if let Some(name) = field(walrus, "name") {
                             scope.bind(text(name, self.source), Binding::Other);
                         }
                     }
                     continue;
                 }
                 "assignment" | "augmented_assignment" | "for_statement" => {
-                    if let Some(left) = node.child_by_field_name("left") {
+                    if let Some(left) = field(node, "left") {
                         self.bind_targets(left, scope);
                     }
                 }
                 "as_pattern" => {
-                    if let Some(alias) = node.child_by_field_name("alias") {
+                    if let Some(alias) = field(node, "alias") {
                         self.bind_targets(alias, scope);
                     }
                 }
                 "except_clause" => {
-                    if let Some(alias) = node.child_by_field_name("alias") {
+                    if let Some(alias) = field(node, "alias") {
                         self.bind_targets(alias, scope);
                     }
                 }
                 "named_expression" => {
-                    if let Some(name) = node.child_by_field_name("name") {
+                    if let Some(name) = field(node, "name") {
                         scope.bind(text(name, self.source), Binding::Other);
                     }
                 }
@@ -549,7 +547,7 @@ impl<'t> Model<'t> {
                 "case_pattern" => {
                     // Capture patterns bind; dotted value patterns do not, but binding them too
                     // only makes resolution more conservative.
-                    for identifier in syntax::descendants(node, |n| n.kind() == "identifier") {
+                    for identifier in syntax::descendants(node, |n| kind(n) == "identifier") {
                         scope.bind(text(identifier, self.source), Binding::Other);
                     }
                 }
@@ -565,7 +563,7 @@ impl<'t> Model<'t> {
     fn bind_targets(&self, target: Node<'t>, scope: &mut Scope) {
         let mut stack = vec![target];
         while let Some(target) = stack.pop() {
-            match target.kind() {
+            match kind(target) {
                 "identifier" => scope.bind(text(target, self.source), Binding::Other),
                 "attribute" | "subscript" => {}
                 _ => {
@@ -579,7 +577,7 @@ impl<'t> Model<'t> {
     fn bind_import(&self, node: Node<'t>, scope: &mut Scope) {
         let mut cursor = node.walk();
         for name in node.children_by_field_name("name", &mut cursor) {
-            match name.kind() {
+            match kind(name) {
                 "dotted_name" => {
                     // `import os.path` binds `os`.
                     let full = text(name, self.source);
@@ -587,9 +585,7 @@ impl<'t> Model<'t> {
                     scope.bind(first, import_binding(node, first.to_string()));
                 }
                 "aliased_import" => {
-                    if let (Some(module), Some(alias)) =
-                        (name.child_by_field_name("name"), name.child_by_field_name("alias"))
-                    {
+                    if let (Some(module), Some(alias)) = (field(name, "name"), field(name, "alias")) {
                         scope.bind(
                             text(alias, self.source),
                             import_binding(node, dotted(module, self.source)),
@@ -602,20 +598,18 @@ impl<'t> Model<'t> {
     }
 
     fn bind_import_from(&self, node: Node<'t>, scope: &mut Scope) {
-        let Some(module) = node.child_by_field_name("module_name") else {
+        let Some(module) = field(node, "module_name") else {
             return;
         };
         let module = dotted(module, self.source);
         let mut cursor = node.walk();
         for name in node.children_by_field_name("name", &mut cursor) {
-            let (imported, local) = match name.kind() {
+            let (imported, local) = match kind(name) {
                 "dotted_name" => (name, name),
-                "aliased_import" => {
-                    match (name.child_by_field_name("name"), name.child_by_field_name("alias")) {
-                        (Some(imported), Some(alias)) => (imported, alias),
-                        _ => continue,
-                    }
-                }
+                "aliased_import" => match (field(name, "name"), field(name, "alias")) {
+                    (Some(imported), Some(alias)) => (imported, alias),
+                    _ => continue,
+                },
                 _ => continue,
             };
             let qualified = format!("{module}.{}", dotted(imported, self.source));
@@ -631,11 +625,11 @@ fn dotted(node: Node, source: &str) -> String {
 
 fn import_binding(statement: Node, qualified: String) -> Binding {
     let unconditional = statement.parent().is_some_and(|parent| {
-        parent.kind() == "module"
-            || (parent.kind() == "block"
+        kind(parent) == "module"
+            || (kind(parent) == "block"
                 && parent
                     .parent()
-                    .is_some_and(|p| matches!(p.kind(), "function_definition" | "class_definition")))
+                    .is_some_and(|p| matches!(kind(p), "function_definition" | "class_definition")))
     });
     Binding::Import(ImportBinding { qualified, start: statement.start_byte(), unconditional })
 }

@@ -131,6 +131,38 @@ fn same_tree(a: Node, b: Node) -> bool {
     left == right
 }
 
+/// The grammar's node kind names, by kind id. `Node::kind` measures and validates the C string
+/// on every call; the hot walks ask this table instead.
+static KIND_NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let language: &'static tree_sitter::Language = &LANGUAGE;
+    (0..language.node_kind_count()).map(|id| language.node_kind_for_id(id as u16).unwrap_or("")).collect()
+});
+
+static LANGUAGE: std::sync::LazyLock<tree_sitter::Language> =
+    std::sync::LazyLock::new(|| tree_sitter_python::LANGUAGE.into());
+
+/// The grammar's field ids, by name. `Node::child_by_field_name` compares the name with every
+/// field name of the grammar on every call.
+static FIELD_IDS: std::sync::LazyLock<HashMap<&'static str, u16>> = std::sync::LazyLock::new(|| {
+    let language: &'static tree_sitter::Language = &LANGUAGE;
+    (1..=language.field_count() as u16)
+        .filter_map(|id| language.field_name_for_id(id).map(|name| (name, id)))
+        .collect()
+});
+
+/// `node.kind()`, from a table.
+pub fn kind(node: Node) -> &'static str {
+    KIND_NAMES.get(usize::from(node.kind_id())).copied().unwrap_or_default()
+}
+
+/// `node.child_by_field_name(name)`, with the field id from a table.
+pub fn field<'t>(node: Node<'t>, name: &str) -> Option<Node<'t>> {
+    match FIELD_IDS.get(name) {
+        Some(&id) => node.child_by_field_id(id),
+        None => node.child_by_field_name(name),
+    }
+}
+
 /// The source text of a node.
 pub fn text<'s>(node: Node, source: &'s str) -> &'s str {
     &source[node.byte_range()]
@@ -256,12 +288,12 @@ impl<'t> Index<'t> {
         loop {
             let node = cursor.node();
             let depth = ancestors.len();
-            match node.kind() {
+            match kind(node) {
                 "call" => {
                     index.calls.push(node);
-                    let holder = ancestors.iter().rev().find(|a| a.kind() != "parenthesized_expression");
+                    let holder = ancestors.iter().rev().find(|a| kind(**a) != "parenthesized_expression");
                     if let Some(&statement) = holder
-                        && statement.kind() == "expression_statement"
+                        && kind(statement) == "expression_statement"
                         && statement.named_child_count() == 1
                     {
                         index.dropped_results.insert(node.id(), statement);
@@ -441,6 +473,21 @@ mod tests {
             assert!(single_edit(base, &edited).is_some(), "{edited}");
         }
         assert!(single_edit(base, "x = 1\n").is_none(), "another file is parsed afresh");
+    }
+
+    #[test]
+    fn kind_and_field_tables_agree_with_tree_sitter() {
+        let source = "import a.b as c\n@d\nasync def f(x: int = 1, *y, **z) -> None:\n    async with g() as h:\n        \
+                      await i[j:k]\n    return [m for m in n if m]\nclass O(P):\n    q: int = lambda r: r\n";
+        let tree = parse(source);
+        let names: Vec<&str> = FIELD_IDS.keys().copied().collect();
+        assert!(names.contains(&"name") && names.contains(&"body"));
+        for node in descendants(tree.root_node(), |_| true) {
+            assert_eq!(kind(node), node.kind());
+            for name in &names {
+                assert_eq!(field(node, name), node.child_by_field_name(name), "{} {name}", node.kind());
+            }
+        }
     }
 
     #[test]
