@@ -100,6 +100,8 @@ pub struct Model<'t> {
     root: Node<'t>,
     index: Index<'t>,
     scopes: RefCell<HashMap<usize, Rc<Scope>>>,
+    /// [`Model::qualified_name`] by node id: every transform asks it for the callee of every call.
+    qualified_names: RefCell<HashMap<usize, Option<String>>>,
 }
 
 /// The modules fixes may import. An unbound name equal to one of them is taken to mean it.
@@ -110,7 +112,13 @@ const COMPREHENSION_KINDS: &[&str] =
 
 impl<'t> Model<'t> {
     pub fn new(source: &'t str, root: Node<'t>) -> Model<'t> {
-        Model { source, root, index: Index::build(root), scopes: RefCell::new(HashMap::new()) }
+        Model {
+            source,
+            root,
+            index: Index::build(root),
+            scopes: RefCell::new(HashMap::new()),
+            qualified_names: RefCell::new(HashMap::new()),
+        }
     }
 
     pub fn source(&self) -> &'t str {
@@ -216,6 +224,15 @@ impl<'t> Model<'t> {
     /// The fully qualified name of an identifier or dotted attribute expression that starts with
     /// an imported name: `t.sleep` after `import time as t` is `time.sleep`.
     pub fn qualified_name(&self, expr: Node<'t>) -> Option<String> {
+        if let Some(known) = self.qualified_names.borrow().get(&expr.id()) {
+            return known.clone();
+        }
+        let qualified = self.find_qualified_name(expr);
+        self.qualified_names.borrow_mut().insert(expr.id(), qualified.clone());
+        qualified
+    }
+
+    fn find_qualified_name(&self, expr: Node<'t>) -> Option<String> {
         // Iterative: a chain of thousands of attributes or parentheses must not overflow the stack.
         let mut attributes = Vec::new();
         let mut current = expr;
