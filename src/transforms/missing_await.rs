@@ -94,8 +94,8 @@ impl MissingAwait {
                 if receiver.kind() != "identifier" || file.text(receiver) != "self" {
                     return None;
                 }
-                let class = std::iter::successors(call.parent(), |n| n.parent())
-                    .find(|n| n.kind() == "class_definition")?;
+                let class =
+                    file.model.index().scopes_around(call).find(|n| n.kind() == "class_definition")?;
                 (class.child_by_field_name("body")?, file.text(function.child_by_field_name("attribute")?))
             }
             _ => return None,
