@@ -199,6 +199,16 @@ struct FileResult {
     error: Option<FileError>,
 }
 
+impl FileResult {
+    fn is_empty(&self) -> bool {
+        self.findings.is_empty()
+            && self.applied.is_empty()
+            && self.diff.is_none()
+            && !self.changed
+            && self.error.is_none()
+    }
+}
+
 fn settings_from(args: &RunArgs) -> anyhow::Result<Settings> {
     let mut settings = Settings {
         unsafe_fixes: args.unsafe_fixes,
@@ -247,6 +257,8 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
             progress.inc(1);
             result
         })
+        // Memory stays flat however many files: only results with something to print are kept.
+        .filter(|result| !result.is_empty())
         .collect();
     progress.finish_and_clear();
 
