@@ -244,7 +244,7 @@ done
 # Coverage: what Ruff finds, asyncmod must find too.
 log "coverage check on the python corpus"
 "$RUFF" check --no-cache --config 'exclude=[]' --config 'include=["*.py"]' \
-  --select ASYNC251,RUF006,ASYNC210,ASYNC230 --output-format json "$PY_CORPUS" >"$STATS/ruff.json" || true
+  --select ASYNC251,RUF006,ASYNC210,ASYNC230 --output-format json "$PY_CORPUS" >"$STATS/ruff.json" 2>/dev/null || true
 "$ASYNCMOD" check --no-default-excludes -q --format json "$PY_CORPUS" >"$STATS/asyncmod.json" 2>/dev/null || true
 echo
 "$VENV/bin/python" - "$STATS/ruff.json" "$STATS/asyncmod.json" "$ROOT/transforms" <<'EOF'
