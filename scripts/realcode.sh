@@ -50,6 +50,8 @@ PACKAGES=(
   "aiogram==2.25.2"       # 0 / 5  bare create_task / ensure_future / loop.create_task
   "pydle==1.2.0"          # 0 / 4  bare asyncio.create_task / loop.create_task
   "slixmpp==1.17.0"       # 0 / 5  bare ensure_future incl. `from asyncio import ensure_future`; 480 files
+  "crawl4ai==0.9.5"       # 0 / 3  2 ASYNC210: requests.get in a coroutine (legacy/docs_manager.py)
+  "langchain-community==0.4.2"  # 0 / 1  2 ASYNC210: requests in coroutines (memory/motorhead_memory.py, llms/textgen.py)
 )
 
 # The stdlib subset the default run (CI) uses; --stdlib takes all of it.

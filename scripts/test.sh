@@ -9,6 +9,14 @@ echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
+echo "==> test venv (.venv-test): aiohttp, requests, httpx (tests/e2e_http.rs); check-jsonschema (schema tests)"
+if [[ ! -x .venv-test/bin/python ]]; then
+  python3 -m venv .venv-test
+fi
+.venv-test/bin/python -m pip install --quiet --disable-pip-version-check -r tests/e2e_http/requirements.txt
+.venv-test/bin/python -m pip install --quiet --disable-pip-version-check "check-jsonschema==0.39.0"
+export ASYNCMOD_TEST_PYTHON="$PWD/.venv-test/bin/python"
+export ASYNCMOD_CHECK_JSONSCHEMA="$PWD/.venv-test/bin/check-jsonschema"
 echo "==> cargo test"
 cargo test --locked
 echo "==> real-code self-check"

@@ -25,7 +25,9 @@ fn loop_variables<'t>(model: &Model<'t>, source: &str) -> Vec<(LoopKey, Node<'t>
         let Some(statement) = assignment.parent().filter(|p| p.kind() == "expression_statement") else {
             continue;
         };
-        let function = statement.parent().filter(|b| b.kind() == "block").and_then(|b| b.parent());
+        // Anywhere in a function's own code (under `try`, `while`, ...), not in a nested scope.
+        let function = std::iter::successors(statement.parent(), |n| n.parent())
+            .find(|n| matches!(n.kind(), "function_definition" | "lambda" | "class_definition" | "module"));
         let Some(function) = function.filter(|f| f.kind() == "function_definition") else { continue };
         if left.kind() != "identifier" || !model.is_loop_getter(right) {
             continue;
@@ -80,6 +82,14 @@ mod tests {
         assert_eq!(
             remove_unused_loop_variables(after, &used),
             "import asyncio\nasync def f():\n    await asyncio.to_thread(g)\n"
+        );
+        // Under `try` in a loop, as real code fetches the loop per iteration.
+        let in_try = "import asyncio\nasync def f(q):\n    while True:\n        try:\n            loop = asyncio.get_running_loop()\n            v = await loop.run_in_executor(None, q.get)\n        except E:\n            continue\n";
+        let used_in_try = used_loop_variables(in_try);
+        let fixed_in_try = in_try.replace("loop.run_in_executor(None, q.get)", "asyncio.to_thread(q.get)");
+        assert_eq!(
+            remove_unused_loop_variables(&fixed_in_try, &used_in_try),
+            "import asyncio\nasync def f(q):\n    while True:\n        try:\n            v = await asyncio.to_thread(q.get)\n        except E:\n            continue\n"
         );
         // Unused before the rewrite: not ours to remove.
         assert_eq!(remove_unused_loop_variables(after, &HashSet::new()), after);

@@ -5,17 +5,21 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::config::{self, Settings};
+use crate::config::Settings;
 use crate::definitions;
 use crate::engine::{self, FixStatus, Reported};
 use crate::finding::{Safety, Severity};
+use crate::gitdiff::{self, FileDiff, RepoDiff};
 use crate::prefilter;
 use crate::print;
+use crate::project::Project;
+use crate::pyproject;
 use crate::source::{FileError, FileProblem, SourceFile};
 use crate::transforms::{self, Transform};
 use crate::verify;
@@ -47,6 +51,8 @@ enum Command {
         /// Exit 1 when a finding of at least this severity remains.
         #[arg(long, value_enum, default_value_t = FailOn::Warning)]
         fail_on: FailOn,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Print the unified diff of every fix that `fix` would write; change nothing.
     Diff {
@@ -113,10 +119,31 @@ struct RunArgs {
     jobs: Option<usize>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+/// `check` options for CI: what to report on, and where else to write.
+#[derive(Args, Default)]
+struct ReportArgs {
+    /// Report only findings on lines changed since --diff-base (every format).
+    #[arg(long, requires = "diff_base")]
+    changed_only: bool,
+    /// Git revision the branch is compared with (a pull request's base, e.g. origin/main).
+    #[arg(long, value_name = "REV")]
+    diff_base: Option<String>,
+    /// With --format github: also write a Markdown table of all findings to FILE
+    /// (e.g. "$GITHUB_STEP_SUMMARY"; appended to, as GitHub expects).
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
     Json,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// The JSON body of a pull-request review with suggestions (needs --diff-base).
+    GithubReview,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -169,9 +196,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", pages.join("\n"));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { run, format, fail_on } => execute(run, Mode::Check, format, fail_on.into()),
-        Command::Diff { run } => execute(run, Mode::Diff, Format::Text, Severity::Warning),
-        Command::Fix { run } => execute(run, Mode::Fix, Format::Text, Severity::Warning),
+        Command::Check { run, format, fail_on, report } => {
+            execute(run, Mode::Check, format, fail_on.into(), report)
+        }
+        Command::Diff { run } => {
+            execute(run, Mode::Diff, Format::Text, Severity::Warning, ReportArgs::default())
+        }
+        Command::Fix { run } => {
+            execute(run, Mode::Fix, Format::Text, Severity::Warning, ReportArgs::default())
+        }
     }
 }
 
@@ -197,6 +230,11 @@ struct FileResult {
     diff: Option<String>,
     changed: bool,
     error: Option<FileError>,
+    /// For the machine formats that need it: the source, per finding the file with only its fix,
+    /// and the file as `fix` writes it.
+    source: Option<String>,
+    alone: Vec<Option<String>>,
+    fixed: Option<String>,
 }
 
 impl FileResult {
@@ -206,36 +244,56 @@ impl FileResult {
             && self.diff.is_none()
             && !self.changed
             && self.error.is_none()
+            && self.source.is_none()
+            && self.alone.is_empty()
+            && self.fixed.is_none()
     }
 }
 
-fn settings_from(args: &RunArgs) -> anyhow::Result<Settings> {
-    let mut settings = Settings {
+/// The command line's settings, which override each file's `[tool.asyncmod]`.
+fn overrides_from(args: &RunArgs) -> pyproject::Overrides {
+    pyproject::Overrides {
+        select: args.select.clone(),
+        extend_select: args.extend_select.clone(),
+        ignore: args.ignore.clone(),
         unsafe_fixes: args.unsafe_fixes,
-        max_concurrency: args.max_concurrency.map(|n| n as usize),
-        gather_same_receiver: args.gather_same_receiver,
+        target_version: args.target_version.clone(),
+        max_concurrency: args.max_concurrency,
+        prefer: args.prefer.clone(),
         blocking_callables: args.blocking_callable.clone(),
-        ..Settings::default()
-    };
-    settings.target = match &args.target_version {
-        Some(version) => config::parse_target(version)?,
-        None => {
-            let first_path = args.paths.first().map_or(Path::new("."), PathBuf::as_path);
-            config::target_from_pyproject(first_path).unwrap_or(config::DEFAULT_TARGET)
-        }
-    };
-    settings.select(&args.select, &args.extend_select, &args.ignore)?;
-    settings.set_prefer(&args.prefer)?;
-    Ok(settings)
+        gather_same_receiver: args.gather_same_receiver,
+    }
 }
 
-fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> anyhow::Result<ExitCode> {
+fn execute(
+    mut args: RunArgs,
+    mode: Mode,
+    format: Format,
+    fail_on: Severity,
+    report: ReportArgs,
+) -> anyhow::Result<ExitCode> {
     if args.paths.is_empty() {
         args.paths.push(PathBuf::from("."));
     }
-    let settings = settings_from(&args)?;
+    if report.summary.is_some() && format != Format::Github {
+        anyhow::bail!("--summary goes with --format github");
+    }
+    if format == Format::GithubReview && report.diff_base.is_none() {
+        anyhow::bail!("--format github-review needs --diff-base REV (the pull request's base)");
+    }
+    let repo_diff = report.diff_base.as_deref().map(RepoDiff::against).transpose()?;
+    if let Some(warning) = repo_diff.as_ref().and_then(|d| d.warning.as_ref()) {
+        eprintln!("warning: {warning}");
+    }
+    let detail = match format {
+        Format::Sarif => Detail::Alone,
+        Format::GithubReview => Detail::AloneAndFixed,
+        _ => Detail::None,
+    };
+    let mut resolver = pyproject::Resolver::new(overrides_from(&args));
+    // Bad command-line values are errors even when no file is found.
+    let run_settings = resolver.command_line_settings(&args.paths[0])?;
     validate_excludes(&args.exclude)?;
-    let transforms = transforms::enabled(&settings);
     let jobs = args.jobs.unwrap_or(0);
     // Deeply nested code makes tree-sitter and Ruff's parser recurse: give workers room (16 MiB).
     // `num_threads(0)` means one per core. Building fails only when a global pool exists already,
@@ -247,13 +305,24 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
         threads: jobs,
     };
     let (files, walk_errors) = walk::python_files(&args.paths, &options);
+    let mut files_with_settings: Vec<(PathBuf, Arc<Settings>)> = Vec::with_capacity(files.len());
+    for path in files {
+        if let pyproject::Resolved::Settings(settings) = resolver.resolve(&path)? {
+            files_with_settings.push((path, settings));
+        }
+    }
+    let files = files_with_settings;
+    // The project index answers about other modules with the run's own settings (its catalogue).
+    let paths: Vec<PathBuf> = files.iter().map(|(path, _)| path.clone()).collect();
+    let project = Project::new(&paths, &run_settings);
 
     let progress = progress_bar(files.len(), args.quiet);
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let results: Vec<FileResult> = files
+    let mut results: Vec<FileResult> = files
         .par_iter()
-        .map(|path| {
-            let result = process(path, mode, &settings, &transforms, color);
+        .map(|(path, settings)| {
+            let transforms = transforms::enabled(settings);
+            let result = process(path, mode, settings, &transforms, &project, color, detail);
             progress.inc(1);
             result
         })
@@ -261,6 +330,18 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
         .filter(|result| !result.is_empty())
         .collect();
     progress.finish_and_clear();
+    // The review needs every finding, to know which fixes the pull request did not ask for.
+    let unfiltered: Vec<(Vec<Reported>, Vec<Option<String>>)> = match format {
+        Format::GithubReview => results.iter().map(|r| (r.findings.clone(), r.alone.clone())).collect(),
+        _ => Vec::new(),
+    };
+    if (report.changed_only || format == Format::GithubReview)
+        && let Some(repo_diff) = &repo_diff
+    {
+        for result in &mut results {
+            keep_changed(result, repo_diff);
+        }
+    }
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -271,6 +352,41 @@ fn execute(mut args: RunArgs, mode: Mode, format: Format, fail_on: Severity) -> 
             let files: Vec<(&Path, &[Reported])> =
                 results.iter().map(|r| (r.path.as_path(), r.findings.as_slice())).collect();
             writeln!(out, "{}", serde_json::to_string_pretty(&print::json_document(&files, &errors))?)?;
+        }
+        (Mode::Check, Format::Github | Format::Sarif | Format::GithubReview) => {
+            let root = repo_diff
+                .as_ref()
+                .map(|d| d.root.clone())
+                .or_else(gitdiff::toplevel)
+                .or_else(|| std::env::current_dir().ok())
+                .unwrap_or_default();
+            let reports: Vec<print::FileReport> = results.iter().map(|r| file_report(r, &root)).collect();
+            match format {
+                Format::Github => {
+                    out.write_all(print::github::annotations(&reports).as_bytes())?;
+                    if let Some(summary) = &report.summary {
+                        append(summary, &print::github::summary_markdown(&reports))?;
+                    }
+                }
+                Format::Sarif => {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&print::sarif::document(&reports))?)?
+                }
+                _ => {
+                    let Some(repo_diff) = &repo_diff else {
+                        anyhow::bail!("--format github-review needs --diff-base REV");
+                    };
+                    let with_diffs: Vec<(print::FileReport, Option<&FileDiff>)> = reports
+                        .into_iter()
+                        .zip(results.iter().zip(&unfiltered))
+                        .map(|(report, (result, (findings, alone)))| {
+                            let report = print::FileReport { findings, alone, ..report };
+                            (report, repo_diff.file(&result.path))
+                        })
+                        .collect();
+                    let payload = print::review::payload(&with_diffs, &repo_diff.head);
+                    writeln!(out, "{}", serde_json::to_string_pretty(&payload)?)?;
+                }
+            }
         }
         (Mode::Diff, _) => {
             for result in &results {
@@ -337,12 +453,24 @@ fn progress_bar(files: usize, quiet: bool) -> ProgressBar {
     bar
 }
 
+/// What the machine formats need beyond the findings.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    None,
+    /// Each fix applied alone (SARIF).
+    Alone,
+    /// And the whole fixed file (review suggestions).
+    AloneAndFixed,
+}
+
 fn process(
     path: &Path,
     mode: Mode,
     settings: &Settings,
     transforms: &[&dyn Transform],
+    project: &Project,
     color: bool,
+    detail: Detail,
 ) -> FileResult {
     let mut result = FileResult { path: path.to_path_buf(), ..FileResult::default() };
     let bytes = match std::fs::read(path) {
@@ -384,12 +512,13 @@ fn process(
     if mode == Mode::Check {
         // Tree-sitter accepts some invalid code (Python 2 prints) without an error node: check
         // with the strict parser before offering fixes.
-        let checked = engine::analyze(path, &file.text, settings, transforms).and_then(|findings| {
-            if findings.iter().any(|f| f.fix.is_some()) {
-                verify::parses(&file.text)?;
-            }
-            Ok(findings)
-        });
+        let checked = engine::analyze_in_project(path, &file.text, settings, transforms, Some(project))
+            .and_then(|findings| {
+                if findings.iter().any(|f| f.fix.is_some()) {
+                    verify::parses(&file.text)?;
+                }
+                Ok(findings)
+            });
         let findings = match checked {
             Ok(findings) => findings,
             Err(e) => {
@@ -398,9 +527,21 @@ fn process(
             }
         };
         result.findings = engine::report(&file.text, &findings, settings);
+        if detail != Detail::None {
+            result.alone = findings
+                .iter()
+                .map(|f| f.fix.as_ref().and_then(|_| engine::apply_alone(path, &file.text, f).ok()))
+                .collect();
+            if detail == Detail::AloneAndFixed {
+                result.fixed = engine::fix_in_project(path, &file.text, settings, transforms, Some(project))
+                    .ok()
+                    .and_then(|o| o.fixed);
+            }
+            result.source = Some(file.text.clone());
+        }
         return result;
     }
-    let outcome = match engine::fix(path, &file.text, settings, transforms) {
+    let outcome = match engine::fix_in_project(path, &file.text, settings, transforms, Some(project)) {
         Ok(outcome) => outcome,
         Err(e) => {
             result.error = Some(syntax_error(e));
@@ -427,6 +568,47 @@ fn process(
         }
     }
     result
+}
+
+/// Drops findings on lines the branch did not change (`--changed-only`).
+fn keep_changed(result: &mut FileResult, repo_diff: &RepoDiff) {
+    let file_diff = repo_diff.file(&result.path);
+    let keep: Vec<bool> = result
+        .findings
+        .iter()
+        .map(|f| file_diff.is_some_and(|d| d.touches(f.line..=f.end_line.max(f.line))))
+        .collect();
+    let mut flags = keep.iter();
+    result.findings.retain(|_| flags.next().copied().unwrap_or(false));
+    if !result.alone.is_empty() {
+        let mut flags = keep.iter();
+        result.alone.retain(|_| flags.next().copied().unwrap_or(false));
+    }
+}
+
+fn file_report<'a>(result: &'a FileResult, root: &Path) -> print::FileReport<'a> {
+    let path = gitdiff::relative_to(root, &result.path).unwrap_or_else(|| {
+        let display = result.path.display().to_string();
+        display.trim_start_matches("./").to_string()
+    });
+    print::FileReport {
+        path,
+        source: result.source.as_deref().unwrap_or(""),
+        findings: &result.findings,
+        alone: &result.alone,
+        fixed: result.fixed.as_deref(),
+    }
+}
+
+/// Appends to `path` (GitHub's step summary file collects what every step writes).
+fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("--summary {}: {e}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 fn summary(mode: Mode, results: &[FileResult], checked: usize) -> String {

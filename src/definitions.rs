@@ -2,6 +2,7 @@
 //! safety, severity, minimum Python version and examples. `list`, `explain` and the test suite read
 //! them, so the docs cannot drift from behaviour.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -16,6 +17,15 @@ const SOURCES: &[(&str, &str)] = &[
     ("executor-to-thread", include_str!("../transforms/executor-to-thread.toml")),
     ("event-loop-api", include_str!("../transforms/event-loop-api.toml")),
     ("missing-await", include_str!("../transforms/missing-await.toml")),
+    ("requests-to-aiohttp", include_str!("../transforms/requests-to-aiohttp.toml")),
+    ("httpx-to-async", include_str!("../transforms/httpx-to-async.toml")),
+    ("sequential-awaits", include_str!("../transforms/sequential-awaits.toml")),
+    ("loop-awaits", include_str!("../transforms/loop-awaits.toml")),
+    ("gather-to-taskgroup", include_str!("../transforms/gather-to-taskgroup.toml")),
+    ("gather-exceptions", include_str!("../transforms/gather-exceptions.toml")),
+    ("blocking-call", include_str!("../transforms/blocking-call.toml")),
+    ("blocking-helper", include_str!("../transforms/blocking-helper.toml")),
+    ("cpu-bound", include_str!("../transforms/cpu-bound.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -42,6 +52,30 @@ pub struct Definition {
     pub examples: Vec<Example>,
     #[serde(default)]
     pub leave_alone: Vec<LeaveAlone>,
+    /// Callables the transform knows, by qualified name, with what to do about a call in a
+    /// coroutine (`blocking-call`, `cpu-bound`). Data, so the catalogue grows without code.
+    #[serde(default)]
+    pub blocking: BTreeMap<String, CallKind>,
+}
+
+/// What a known blocking or CPU-heavy callable needs when a coroutine calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallKind {
+    /// Blocks while it runs, and its result is plain data: run the call in a thread.
+    Thread,
+    /// Starts a process whose handle blocks when used: use asyncio's subprocess API instead.
+    Subprocess,
+    /// Returns an object (a response, a socket, a lazy iterator) whose later use blocks too:
+    /// the whole use must move to a thread.
+    BlockingResult,
+    /// Blocking, but another transform rewrites it in coroutines (`time.sleep`, `requests.get`);
+    /// it still makes a sync helper that calls it blocking.
+    Elsewhere,
+    /// CPU-heavy C code that releases the GIL: a thread runs it in parallel.
+    CpuReleasesGil,
+    /// CPU-heavy code that holds the GIL: only a process runs it in parallel.
+    CpuHoldsGil,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +97,23 @@ pub struct LeaveAlone {
     /// Whether the code is still reported (without a fix) rather than not reported at all.
     #[serde(default)]
     pub reported: bool,
+    /// Command-line flags the case is checked with (`--target-version py311` for an opt-in).
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+impl CallKind {
+    /// What `explain` says about the callables of this kind.
+    fn describe(self) -> &'static str {
+        match self {
+            CallKind::Thread => "run in a thread",
+            CallKind::Subprocess => "reported: a process handle that blocks when used",
+            CallKind::BlockingResult => "reported: what they return blocks when used",
+            CallKind::Elsewhere => "rewritten by another transform; they make a sync helper blocking",
+            CallKind::CpuReleasesGil => "C code that releases the GIL: a thread runs it in parallel",
+            CallKind::CpuHoldsGil => "pure-Python work that holds the GIL: a process runs it in parallel",
+        }
+    }
 }
 
 impl Definition {
@@ -141,6 +192,27 @@ pub fn explain(definition: &Definition) -> String {
             indent(&example.after)
         ));
     }
+    if !definition.blocking.is_empty() {
+        out.push_str("\n## Known callables\n");
+        for kind in [
+            CallKind::Thread,
+            CallKind::Subprocess,
+            CallKind::BlockingResult,
+            CallKind::Elsewhere,
+            CallKind::CpuReleasesGil,
+            CallKind::CpuHoldsGil,
+        ] {
+            let names: Vec<&str> = definition
+                .blocking
+                .iter()
+                .filter(|(_, k)| **k == kind)
+                .map(|(name, _)| name.as_str())
+                .collect();
+            if !names.is_empty() {
+                out.push_str(&format!("\n{}:\n{}", kind.describe(), indent(&wrap(&names, 92))));
+            }
+        }
+    }
     if !definition.leave_alone.is_empty() {
         out.push_str("\n## Left alone\n");
         for case in &definition.leave_alone {
@@ -150,6 +222,42 @@ pub fn explain(definition: &Definition) -> String {
     out
 }
 
+/// `names` joined with ", " into lines of at most `width` characters.
+fn wrap(names: &[&str], width: usize) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for name in names {
+        match lines.last_mut() {
+            Some(line) if line.len() + name.len() + 2 <= width => {
+                line.push_str(", ");
+                line.push_str(name);
+            }
+            Some(line) => {
+                line.push(',');
+                lines.push((*name).to_string());
+            }
+            None => lines.push((*name).to_string()),
+        }
+    }
+    lines.join("\n")
+}
+
 fn indent(code: &str) -> String {
     code.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explain_lists_the_catalogue_by_kind() {
+        let text = explain(get("blocking-call").expect("blocking-call is defined"));
+        let (_, catalogue) = text.split_once("## Known callables").expect("the catalogue section");
+        let catalogue = catalogue.split("## Left alone").next().unwrap_or(catalogue);
+        let processes = catalogue.find("reported: a process handle").expect("the subprocess heading");
+        let popen = catalogue.find("subprocess.Popen").expect("Popen is listed");
+        let run = catalogue.find("subprocess.run").expect("run is listed");
+        assert!(run < processes && processes < popen, "{catalogue}");
+        assert!(catalogue.lines().all(|line| line.len() <= 100), "{catalogue}");
+    }
 }

@@ -8,6 +8,7 @@ use crate::cleanup;
 use crate::config::Settings;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::imports;
+use crate::project::Project;
 use crate::semantic::Model;
 use crate::source::Style;
 use crate::suppress;
@@ -49,6 +50,17 @@ pub fn analyze(
     settings: &Settings,
     transforms: &[&dyn Transform],
 ) -> Result<Vec<Finding>, Unanalysable> {
+    analyze_in_project(path, source, settings, transforms, None)
+}
+
+/// [`analyze`] for a file of a run, whose transforms may ask `project` about other modules.
+pub fn analyze_in_project(
+    path: &Path,
+    source: &str,
+    settings: &Settings,
+    transforms: &[&dyn Transform],
+    project: Option<&Project>,
+) -> Result<Vec<Finding>, Unanalysable> {
     let tree = parse(source);
     let root = tree.root_node();
     if root.has_error() {
@@ -59,8 +71,15 @@ pub fn analyze(
     }
     let model = Model::new(source, root);
     let style = Style::detect_in(source, root);
-    let context =
-        FileContext { path, source, model: &model, calls: &model.index().calls, style: &style, settings };
+    let context = FileContext {
+        path,
+        source,
+        model: &model,
+        calls: &model.index().calls,
+        style: &style,
+        settings,
+        project,
+    };
     let mut findings = Vec::new();
     for transform in transforms {
         transform.check(&context, &mut findings);
@@ -182,6 +201,32 @@ pub fn fix(
     settings: &Settings,
     transforms: &[&dyn Transform],
 ) -> Result<FixOutcome, Unanalysable> {
+    fix_in_project(path, source, settings, transforms, None)
+}
+
+/// [`fix`] for a file of a run, whose transforms may ask `project` about other modules.
+pub fn fix_in_project(
+    path: &Path,
+    source: &str,
+    settings: &Settings,
+    transforms: &[&dyn Transform],
+    project: Option<&Project>,
+) -> Result<FixOutcome, Unanalysable> {
+    fix_observed(path, source, settings, transforms, project, &mut |_| {})
+}
+
+/// [`fix_in_project`], calling `after_pass` with the text after each pass that landed fixes. A fix
+/// of one pass may enable a fix of another transform in the next (a request moved to a thread
+/// becomes an awaited call that can be gathered), so checks of what a pass may touch look at each
+/// pass alone.
+pub fn fix_observed(
+    path: &Path,
+    source: &str,
+    settings: &Settings,
+    transforms: &[&dyn Transform],
+    project: Option<&Project>,
+    after_pass: &mut dyn FnMut(&str),
+) -> Result<FixOutcome, Unanalysable> {
     if let Some(line) = crate::source::lone_carriage_return_line(source.as_bytes()) {
         return Err(Unanalysable::LoneCarriageReturn { line });
     }
@@ -189,7 +234,7 @@ pub fn fix(
     let style = Style::detect_in(source, parse(source).root_node());
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
     let mut current = source.to_string();
-    let mut findings = analyze(path, &current, settings, transforms)?;
+    let mut findings = analyze_in_project(path, &current, settings, transforms, project)?;
     let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
     // (transform, text the finding covered, why): fixes that failed verification.
     let mut refused: Vec<(&'static str, String, String)> = Vec::new();
@@ -219,6 +264,7 @@ pub fn fix(
                     *applied.entry(finding.transform).or_default() += 1;
                 }
                 current = next;
+                after_pass(&current);
             }
             Err(_) => {
                 // Find the culprits one by one; land the first good fix and re-analyse.
@@ -227,6 +273,7 @@ pub fn fix(
                         Ok(next) => {
                             *applied.entry(finding.transform).or_default() += 1;
                             current = next;
+                            after_pass(&current);
                             break;
                         }
                         Err(why) => {
@@ -237,7 +284,7 @@ pub fn fix(
             }
         }
         // A rewrite that passed verification parses, so this cannot fail.
-        findings = analyze(path, &current, settings, transforms)?;
+        findings = analyze_in_project(path, &current, settings, transforms, project)?;
     }
     let mut remaining = report(&current, &findings, settings);
     for (reported, finding) in remaining.iter_mut().zip(&findings) {
@@ -250,6 +297,14 @@ pub fn fix(
     }
     let fixed = (current != source).then_some(current);
     Ok(FixOutcome { fixed, applied, remaining })
+}
+
+/// The file as it would be after applying only `finding`'s fix, with the imports, helpers and
+/// clean-up it brings: what the machine formats offer as that finding's fix.
+pub fn apply_alone(path: &Path, source: &str, finding: &Finding) -> Result<String, String> {
+    let style = Style::detect_in(source, parse(source).root_node());
+    let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
+    apply(source, &[finding], &style, is_package_init)
 }
 
 /// Greedily picks fixes in source order whose edits overlap no fix picked before.

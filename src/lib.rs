@@ -6,15 +6,19 @@
 //! applies their fixes (with [`imports`] and [`verify`]), [`write`] stores the result atomically and
 //! [`print`] reports.
 
+pub mod blocking;
 pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod definitions;
 pub mod engine;
 pub mod finding;
+pub mod gitdiff;
 pub mod imports;
 pub mod prefilter;
 pub mod print;
+pub mod project;
+pub mod pyproject;
 pub mod semantic;
 pub mod source;
 pub mod suppress;

@@ -629,7 +629,9 @@ impl<'t> Model<'t> {
                 },
                 _ => continue,
             };
-            let qualified = format!("{module}.{}", dotted(imported, self.source));
+            // `from . import util` names the module `.util`, as `from .util import f` names `.util.f`.
+            let separator = if module.ends_with('.') { "" } else { "." };
+            let qualified = format!("{module}{separator}{}", dotted(imported, self.source));
             scope.bind(text(local, self.source), import_binding(node, qualified));
         }
     }
@@ -687,6 +689,18 @@ mod tests {
             ("async def f():\n    import time\n    time.sleep(1)\n", "time.sleep"),
         ] {
             assert_eq!(callee(source, needle), (Some("time.sleep".into()), Context::Async), "{source}");
+        }
+    }
+
+    #[test]
+    fn relative_imports_name_the_module_once() {
+        for (source, needle, expected) in [
+            ("from . import util\nutil.load()\n", "util.load", ".util.load"),
+            ("from .util import load\nload()\n", "load", ".util.load"),
+            ("from .. import util\nutil.load()\n", "util.load", "..util.load"),
+            ("from ..pkg.util import load\nload()\n", "load", "..pkg.util.load"),
+        ] {
+            assert_eq!(callee(source, needle).0.as_deref(), Some(expected), "{source}");
         }
     }
 

@@ -320,3 +320,58 @@ fn a_bad_exclude_glob_is_an_argument_error() {
     assert!(err.starts_with("error: --exclude a[: "), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+const REQUESTS_IN_COROUTINE: &str =
+    "import requests\n\n\nasync def fetch(url):\n    r = requests.get(url, **extra())\n    return r.json()\n";
+
+#[test]
+fn ruff_code_async210_selects_both_http_transforms() {
+    let source = "import httpx\nimport requests\n\n\nasync def f(u):\n    a = requests.get(u)\n    b = httpx.get(u)\n    return a.ok, b.is_success\n";
+    let dir = tree(&[("app.py", source.as_bytes())]);
+    let output = asyncmod(&["check", "--select", "ASYNC210", "app.py"], dir.path());
+    let out = stdout(&output);
+    assert!(out.contains("requests-to-aiohttp") && out.contains("httpx-to-async"), "{out}");
+    let output = asyncmod(&["check", "--select", "ASYNC212", "app.py"], dir.path());
+    let out = stdout(&output);
+    assert!(out.contains("httpx-to-async") && !out.contains("requests-to-aiohttp"), "{out}");
+}
+
+#[test]
+fn requests_fallback_is_a_thread_from_python_39_and_report_only_before() {
+    let dir = tree(&[("app.py", REQUESTS_IN_COROUTINE.as_bytes())]);
+    let output = asyncmod(&["diff", "--unsafe-fixes", "app.py"], dir.path());
+    assert!(
+        stdout(&output).contains("+    r = await asyncio.to_thread(requests.get, url, **extra())"),
+        "{}",
+        stdout(&output)
+    );
+    let output = asyncmod(&["check", "--unsafe-fixes", "--target-version", "py38", "app.py"], dir.path());
+    let out = stdout(&output);
+    assert!(out.contains("no fix: `asyncio.to_thread` needs Python 3.9"), "{out}");
+}
+
+#[test]
+fn prefer_to_thread_keeps_requests() {
+    let source = "import requests\n\n\nasync def fetch(url):\n    return requests.get(url).json()\n";
+    let dir = tree(&[("app.py", source.as_bytes())]);
+    let output = asyncmod(&["fix", "--unsafe-fixes", "--prefer", "to-thread", "app.py"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let fixed = fs::read_to_string(dir.path().join("app.py")).unwrap();
+    assert_eq!(
+        fixed,
+        "import asyncio\nimport requests\n\n\nasync def fetch(url):\n    return (await asyncio.to_thread(requests.get, url)).json()\n"
+    );
+}
+
+#[test]
+fn aiohttp_missing_from_the_dependencies_is_said() {
+    let source = "import requests\n\n\nasync def fetch(url):\n    return requests.get(url).json()\n";
+    let listed = b"[project]\nname = \"app\"\ndependencies = [\"aiohttp>=3.9\", \"requests\"]\n";
+    let unlisted = b"[project]\nname = \"app\"\ndependencies = [\"requests\"]\n";
+    for (pyproject, note_expected) in [(&unlisted[..], true), (&listed[..], false)] {
+        let dir = tree(&[("pyproject.toml", pyproject), ("src/app.py", source.as_bytes())]);
+        let out = stdout(&asyncmod(&["check", "--unsafe-fixes", "src/app.py"], dir.path()));
+        assert_eq!(out.contains("aiohttp is not listed in pyproject.toml"), note_expected, "{out}");
+        assert!(out.contains("use aiohttp"), "{out}");
+    }
+}

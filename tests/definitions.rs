@@ -17,6 +17,11 @@ fn settings_for(id: &str, args: &[String]) -> Settings {
         match arg.as_str() {
             "--unsafe-fixes" => settings.unsafe_fixes = true,
             "--prefer" => extra.push(iter.next().expect("--prefer takes a value").clone()),
+            "--gather-same-receiver" => settings.gather_same_receiver = true,
+            "--max-concurrency" => {
+                let limit = iter.next().expect("--max-concurrency takes a value");
+                settings.max_concurrency = Some(limit.parse().expect("--max-concurrency takes a number"))
+            }
             "--target-version" => {
                 settings.target = parse_target(iter.next().expect("--target-version takes a value")).unwrap()
             }
@@ -63,13 +68,13 @@ fn leave_alone_cases_are_left_alone() {
         for case in &definition.leave_alone {
             let code = case.code.trim_start_matches('\n');
             assert_eq!(
-                fix(&definition.id, &[], code),
+                fix(&definition.id, &case.args, code),
                 code,
                 "{}: `{}` was rewritten",
                 definition.id,
                 case.name
             );
-            let settings = settings_for(&definition.id, &[]);
+            let settings = settings_for(&definition.id, &case.args);
             let findings =
                 engine::analyze(Path::new("case.py"), code, &settings, &transforms::enabled(&settings))
                     .unwrap();

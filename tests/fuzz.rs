@@ -533,7 +533,10 @@ fn check_text(path: &Path, input: &str, settings: &Settings) -> Result<(), Strin
         }
     }
     let misplaced_before = guarded("verify::misplaced_awaits(input)", || verify::misplaced_awaits(input))?;
-    let outcome = guarded("engine::fix", || engine::fix(path, input, settings, &enabled))?;
+    let mut passes: Vec<String> = Vec::new();
+    let outcome = guarded("engine::fix", || {
+        engine::fix_observed(path, input, settings, &enabled, None, &mut |text| passes.push(text.to_string()))
+    })?;
 
     // Property 2: an input that does not parse is never rewritten.
     if !parses {
@@ -604,8 +607,19 @@ fn check_text(path: &Path, input: &str, settings: &Settings) -> Result<(), Strin
 
     // Property 4: locality.
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
-    if let Err(why) = locality::check(input, fixed, &findings, settings, is_package_init) {
-        return Err(format!("property 4 (locality): {why}{}", context()));
+    // Each pass on its own: a pass may only touch what the findings on its own input explain.
+    let mut before = input;
+    let mut before_findings = findings;
+    for (number, after) in passes.iter().enumerate() {
+        if let Err(why) = locality::check(before, after, &before_findings, settings, is_package_init) {
+            return Err(format!("property 4 (locality), pass {}: {why}{}", number + 1, context()));
+        }
+        before = after;
+        before_findings =
+            guarded("engine::analyze(pass output)", || engine::analyze(path, before, settings, &enabled))?
+                .map_err(|e| {
+                    format!("property 2 (valid output): pass {} output unanalysable: {e:?}", number + 1)
+                })?;
     }
 
     // Property 5: line endings.
@@ -807,8 +821,9 @@ fn check_case(case: &Case) -> Result<(), String> {
 /// - **edits**: the bytes of a fix edit range of a finding that `engine::analyze` reports *on the
 ///   input* and whose fix this run applies (safe fixes; unsafe ones too with `unsafe_fixes`) may
 ///   become any text. Overlapping ranges are merged; fixes that land in a later pass (nested
-///   calls) lie inside the range of the enclosing fix. A fix that only a later pass discovers
-///   (one `check` never showed) is a failure.
+///   calls) lie inside the range of the enclosing fix. Each pass of the engine is checked on its own,
+///   against the findings `analyze` reports on that pass's input: a fix of one pass may enable a
+///   fix of another transform in the next (a request moved to a thread is an await to gather).
 /// - **insertions**, only in the *insertion area*: at a line start (or the end of the file) that
 ///   is at or after the docstring, the leading `__future__` imports and a shebang / coding
 ///   cookie, at or before the first top-level statement that is not part of the leading block

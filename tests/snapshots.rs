@@ -30,10 +30,30 @@ fn visible(text: &str, bom: bool) -> String {
     if bom { format!("<BOM>{text}") } else { text }
 }
 
+/// Settings a fixture asks for on a first line `# fixture-args: --max-concurrency 4 ...`
+/// (`--max-concurrency N`, `--gather-same-receiver`, `--prefer X`, `--target-version V`).
+fn apply_fixture_args(text: &str, settings: &mut Settings) {
+    let Some(args) = text.lines().next().and_then(|line| line.strip_prefix("# fixture-args:")) else {
+        return;
+    };
+    let mut args = args.split_whitespace();
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| panic!("{arg} takes a value")).to_string();
+        match arg {
+            "--max-concurrency" => settings.max_concurrency = Some(value().parse().unwrap()),
+            "--gather-same-receiver" => settings.gather_same_receiver = true,
+            "--prefer" => settings.set_prefer(&[value()]).unwrap(),
+            "--target-version" => settings.target = asyncmod::config::parse_target(&value()).unwrap(),
+            other => panic!("fixture argument `{other}` is not supported"),
+        }
+    }
+}
+
 fn run_fixture(transform: &str, path: &Path) -> String {
     let file = SourceFile::read(path).unwrap();
     // Unsafe fixes too, so that every rewrite shows; each finding's line says its safety.
     let mut settings = Settings { unsafe_fixes: true, ..Settings::default() };
+    apply_fixture_args(&file.text, &mut settings);
     settings.select(&[transform.to_string()], &[], &[]).unwrap();
     let enabled = transforms::enabled(&settings);
     let findings = engine::analyze(path, &file.text, &settings, &enabled).unwrap();

@@ -5,8 +5,10 @@
 
 use tree_sitter::Node;
 
+use crate::blocking;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
-use crate::semantic::Context;
+use crate::project::{FunctionKind, Question};
+use crate::semantic::{Context, Resolved};
 use crate::syntax::{self, is_async_def};
 use crate::transforms::{FileContext, Transform};
 
@@ -28,19 +30,34 @@ impl Transform for MissingAwait {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        // Another module's coroutine function is reached through an imported name.
+        let imported = file.project.map(|_| blocking::reachable_names(file.model));
         for &call in file.calls {
             if file.dropped_result_statement(call).is_none() {
                 continue;
             }
             let Some(function) = call.child_by_field_name("function") else { continue };
-            let Some(definition) = self.coroutine_function(file, function, call) else { continue };
+            let decorator = match self.coroutine_function(file, function, call) {
+                Some(definition) => unknown_decorator(file.source, definition).map(str::to_string),
+                None if !imported
+                    .as_ref()
+                    .is_some_and(|names| blocking::may_reach(names, function, file.source)) =>
+                {
+                    continue;
+                }
+                None => match imported_coroutine_function(file, call) {
+                    Some(FunctionKind::Coroutine) => None,
+                    Some(FunctionKind::DecoratedCoroutine(decorator)) => Some(decorator),
+                    _ => continue,
+                },
+            };
             let name = file.text(function);
             let finding = file.finding(
                 ID,
                 call,
                 format!("`{name}(...)` creates a coroutine that is never awaited, so it never runs"),
             );
-            if let Some(decorator) = unknown_decorator(file, definition) {
+            if let Some(decorator) = decorator {
                 // Frameworks decorate methods that are meant to be called bare (Textual's `@work`
                 // starts a worker): a hint, not an error.
                 let finding = Finding { severity: Severity::Hint, ..finding };
@@ -67,6 +84,20 @@ impl Transform for MissingAwait {
             }
         }
     }
+}
+
+/// What the function `call` calls is, when another module of the run defines it and the name
+/// reaches it through an import (`from .jobs import notify`, `jobs.notify`).
+fn imported_coroutine_function(file: &FileContext, call: Node) -> Option<FunctionKind> {
+    let project = file.project?;
+    let function = call.child_by_field_name("function")?;
+    let qualified = match file.model.resolve(file.text(function), function) {
+        Resolved::Import(qualified) if function.kind() == "identifier" => qualified,
+        _ if function.kind() == "attribute" => file.model.qualified_name(function)?,
+        _ => return None,
+    };
+    let target = project.resolve(file.path, &qualified, Question::Coroutine)?;
+    target.facts.function_kind(&target.name).cloned()
 }
 
 impl MissingAwait {
@@ -151,7 +182,7 @@ fn bound_only_by_definition(file: &FileContext, name: &str) -> bool {
 }
 
 /// Whether an `async def` yields (an async generator: calling it creates no coroutine).
-fn is_async_generator(definition: Node) -> bool {
+pub(crate) fn is_async_generator(definition: Node) -> bool {
     let Some(body) = definition.child_by_field_name("body") else { return false };
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
@@ -167,13 +198,13 @@ fn is_async_generator(definition: Node) -> bool {
 }
 
 /// The first decorator of `definition` that may change what it returns.
-fn unknown_decorator<'t>(file: &FileContext<'_, 't>, definition: Node<'t>) -> Option<&'t str> {
+pub(crate) fn unknown_decorator<'t>(source: &'t str, definition: Node<'t>) -> Option<&'t str> {
     let decorated = definition.parent().filter(|p| p.kind() == "decorated_definition")?;
     let mut cursor = decorated.walk();
     let decorators: Vec<Node> =
         decorated.named_children(&mut cursor).filter(|c| c.kind() == "decorator").collect();
     decorators.into_iter().find_map(|decorator| {
-        let expression = file.text(decorator).trim_start_matches('@').trim();
+        let expression = source[decorator.byte_range()].trim_start_matches('@').trim();
         (!TRANSPARENT_DECORATORS.contains(&expression)).then_some(expression)
     })
 }

@@ -11,14 +11,29 @@ use tree_sitter::Node;
 use crate::config::Settings;
 use crate::definitions;
 use crate::finding::{Finding, Severity};
+use crate::project::Project;
 use crate::semantic::Model;
 use crate::source::Style;
 
+mod blocking_call;
+mod blocking_helper;
+mod concurrency;
+mod cpu_bound;
 mod dangling_task;
 mod event_loop_api;
 mod executor_to_thread;
-mod missing_await;
+mod gather_exceptions;
+mod gather_to_taskgroup;
+mod httpx_to_async;
+mod kept_objects;
+mod loop_awaits;
+pub(crate) mod missing_await;
+mod open_block;
+mod requests_to_aiohttp;
+mod sequential_awaits;
+mod statements;
 mod time_sleep;
+mod to_thread;
 
 pub trait Transform: Sync {
     /// The id of its definition in `transforms/`.
@@ -40,6 +55,9 @@ pub struct FileContext<'a, 't> {
     pub calls: &'a [Node<'t>],
     pub style: &'a Style,
     pub settings: &'a Settings,
+    /// The other modules of the run, for cross-module facts; `None` when a file is analysed on
+    /// its own.
+    pub project: Option<&'a Project>,
 }
 
 impl<'t> FileContext<'_, 't> {
@@ -73,6 +91,15 @@ static ALL: &[&dyn Transform] = &[
     &executor_to_thread::ExecutorToThread,
     &event_loop_api::EventLoopApi,
     &missing_await::MissingAwait,
+    &requests_to_aiohttp::RequestsToAiohttp,
+    &httpx_to_async::HttpxToAsync,
+    &sequential_awaits::SequentialAwaits,
+    &loop_awaits::LoopAwaits,
+    &gather_to_taskgroup::GatherToTaskgroup,
+    &gather_exceptions::GatherExceptions,
+    &blocking_call::BlockingCall,
+    &blocking_helper::BlockingHelper,
+    &cpu_bound::CpuBound,
 ];
 
 /// Every transform, in definition order.

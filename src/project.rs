@@ -1,0 +1,752 @@
+//! The project index: what one file's transforms need to know about the other modules of the run
+//! (does this imported sync function block, through which calls? is this imported name a
+//! coroutine function?).
+//!
+//! It is lazy, so that a large tree costs little: a module is parsed only when code being analysed
+//! calls into it (through a resolved import), and only when a scan of its lines says it can answer
+//! the question asked: it defines (or re-exports) the function asked about, with `async def` for
+//! "is this a coroutine function?"; for "does this block?", it imports a module of the blocking
+//! catalogue or calls a blocking builtin, itself or through a module of the run it imports (found
+//! from import lines, without parsing). Each module is scanned and summarised at most once per
+//! run, by whichever worker asks first.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tree_sitter::Node;
+
+use crate::blocking;
+use crate::config::Settings;
+use crate::definitions::CallKind;
+use crate::semantic::{Model, Resolved};
+use crate::syntax::{self, is_async_def, text};
+use crate::transforms::missing_await::{is_async_generator, unknown_decorator};
+
+/// Re-exports followed at most this far (`pkg/__init__.py` importing from `pkg/util.py`, ...).
+const MAX_REEXPORTS: usize = 8;
+/// Call chains followed at most this deep.
+const MAX_CHAIN: usize = 64;
+
+/// What a module-level function of the project is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FunctionKind {
+    /// A plain `def`.
+    Sync,
+    /// An `async def` that returns a coroutine.
+    Coroutine,
+    /// An `async def` that yields: calling it creates an async generator, not a coroutine.
+    AsyncGenerator,
+    /// An `async def` under a decorator that may change what it returns (the decorator's text).
+    DecoratedCoroutine(String),
+}
+
+/// A call made by a function, as far as the module alone can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Callee {
+    /// A module-level function of the same module.
+    Local(String),
+    /// An imported name, fully qualified (`pkg.util.load`, or `.util.load` for a relative import).
+    Imported(String),
+}
+
+#[derive(Debug)]
+struct FunctionFacts {
+    kind: FunctionKind,
+    /// The first call in its body to a blocking callable, by catalogue name.
+    blocking_call: Option<String>,
+    /// The first call in its body that needs the event loop's thread or the main thread
+    /// (`asyncio.*`, `signal.signal`): moved to a worker thread, it would fail.
+    thread_bound_call: Option<String>,
+    /// The other calls in its body that may reach project code, in source order.
+    callees: Vec<Callee>,
+}
+
+/// One module's summary: its module-level functions, and the names it imports (to follow
+/// re-exports).
+#[derive(Debug, Default)]
+pub struct ModuleFacts {
+    functions: HashMap<String, FunctionFacts>,
+    imports: HashMap<String, String>,
+}
+
+impl ModuleFacts {
+    /// Summarises a parsed module.
+    pub fn build(model: &Model, settings: &Settings) -> ModuleFacts {
+        let root = model.root();
+        let source = model.source();
+        let mut facts = ModuleFacts::default();
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut cursor = root.walk();
+        let statements: Vec<Node> = root.named_children(&mut cursor).collect();
+        // Calls that can reach a blocking callable or a project function name an import or a
+        // module-level function: only those are resolved.
+        let mut reachable = blocking::reachable_names(model);
+        if let Some(names) = &mut reachable {
+            names.extend(module_level_functions(model));
+        }
+        for statement in statements {
+            let definition = match statement.kind() {
+                "decorated_definition" => statement.child_by_field_name("definition"),
+                "function_definition" => Some(statement),
+                "import_statement" | "import_from_statement" => {
+                    facts.record_imports(model, statement);
+                    None
+                }
+                _ => None,
+            };
+            let Some(definition) = definition.filter(|d| d.kind() == "function_definition") else { continue };
+            let Some(name) = definition.child_by_field_name("name").map(|n| text(n, source)) else {
+                continue;
+            };
+            // A name defined twice means whichever ran last: nothing is known about it.
+            if !seen.insert(name) {
+                facts.functions.remove(name);
+                continue;
+            }
+            let kind = if !is_async_def(definition) {
+                FunctionKind::Sync
+            } else if is_async_generator(definition) {
+                FunctionKind::AsyncGenerator
+            } else if let Some(decorator) = unknown_decorator(source, definition) {
+                FunctionKind::DecoratedCoroutine(decorator.to_string())
+            } else {
+                FunctionKind::Coroutine
+            };
+            let calls = if kind == FunctionKind::Sync {
+                calls_of(model, definition, &reachable, settings)
+            } else {
+                Calls::default()
+            };
+            facts.functions.insert(
+                name.to_string(),
+                FunctionFacts {
+                    kind,
+                    blocking_call: calls.blocking,
+                    thread_bound_call: calls.thread_bound,
+                    callees: calls.callees,
+                },
+            );
+        }
+        facts
+    }
+
+    fn record_imports(&mut self, model: &Model, statement: Node) {
+        for identifier in syntax::descendants(statement, |n| n.kind() == "identifier") {
+            // The bound names: an alias, or a plain imported name (the first part for `import a.b`).
+            let name = text(identifier, model.source());
+            if let Resolved::Import(qualified) = model.resolve(name, model.root()) {
+                self.imports.insert(name.to_string(), qualified);
+            }
+        }
+    }
+
+    /// What kind of function the module binds to `name` at module level, if it defines one.
+    pub fn function_kind(&self, name: &str) -> Option<&FunctionKind> {
+        self.functions.get(name).map(|f| &f.kind)
+    }
+}
+
+/// What a function's body calls, as far as the catalogue and the module can tell.
+#[derive(Default)]
+struct Calls {
+    blocking: Option<String>,
+    thread_bound: Option<String>,
+    callees: Vec<Callee>,
+}
+
+/// Calls that work only in the event loop's thread or the main thread.
+fn is_thread_bound(name: &str) -> bool {
+    name.starts_with("asyncio.") || name == "signal.signal" || name == "signal.set_wakeup_fd"
+}
+
+/// The names of the functions a module defines at module level (decorated or not).
+pub(crate) fn module_level_functions<'t>(model: &Model<'t>) -> Vec<&'t str> {
+    let root = model.root();
+    let mut cursor = root.walk();
+    let statements: Vec<Node<'t>> = root.named_children(&mut cursor).collect();
+    statements
+        .into_iter()
+        .filter_map(|statement| match statement.kind() {
+            "decorated_definition" => statement.child_by_field_name("definition"),
+            _ => Some(statement),
+        })
+        .filter(|definition| definition.kind() == "function_definition")
+        .filter_map(|definition| definition.child_by_field_name("name"))
+        .map(|name| text(name, model.source()))
+        .collect()
+}
+
+/// The blocking call, the thread-bound call and the possibly-project calls made directly in a
+/// function's body (not in nested functions, lambdas or classes, which run when they are called,
+/// if ever).
+fn calls_of(
+    model: &Model,
+    definition: Node,
+    reachable: &Option<HashSet<&str>>,
+    settings: &Settings,
+) -> Calls {
+    let mut calls = Calls::default();
+    let Some(body) = definition.child_by_field_name("body") else { return calls };
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "function_definition" | "lambda" | "class_definition" => continue,
+            "call"
+                if node
+                    .child_by_field_name("function")
+                    .is_some_and(|callee| blocking::may_reach(reachable, callee, model.source())) =>
+            {
+                if let Some(name) = blocking::callable_name(model, node) {
+                    let kind = blocking::kind_of(blocking::BLOCKING_CATALOGUE, &name, settings);
+                    // Starting a process returns at once; only using its handle blocks.
+                    if kind.is_some_and(|k| k != CallKind::Subprocess) {
+                        calls.blocking.get_or_insert(name.clone());
+                    }
+                    if is_thread_bound(&name) {
+                        calls.thread_bound.get_or_insert(name);
+                    }
+                }
+                if let Some(callee) = callee_of(model, node) {
+                    calls.callees.push(callee);
+                }
+            }
+            _ => {}
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    calls
+}
+
+/// Who `call` calls, when that may be a module-level function of this module or an imported one.
+fn callee_of(model: &Model, call: Node) -> Option<Callee> {
+    let function = call.child_by_field_name("function")?;
+    match function.kind() {
+        "identifier" => {
+            let name = text(function, model.source());
+            match model.resolve(name, function) {
+                Resolved::Import(qualified) => Some(Callee::Imported(qualified)),
+                Resolved::Other if model.resolves_to_module_scope(name, function) => {
+                    Some(Callee::Local(name.to_string()))
+                }
+                _ => None,
+            }
+        }
+        "attribute" => model.qualified_name(function).map(Callee::Imported),
+        _ => None,
+    }
+}
+
+/// A module-level function of the project: the module's file and the function's name.
+#[derive(Debug, Clone)]
+pub struct FunctionRef {
+    pub module: PathBuf,
+    pub name: String,
+    pub facts: Arc<ModuleFacts>,
+}
+
+/// What a module is looked into for: which byte scan may spare its parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Question {
+    /// Whether a function blocks: the module (or one it imports, transitively) must import a
+    /// module of the blocking catalogue or call a blocking builtin.
+    Blocking,
+    /// Whether a function is a coroutine function: the module must hold `async def`.
+    Coroutine,
+}
+
+/// What a scan of a module's lines tells, before any parse.
+#[derive(Debug, Default)]
+struct Scan {
+    /// Names of the functions defined at module level (`def` or `async def` at column 0).
+    functions: HashSet<String>,
+    /// The subset defined with `async def`.
+    coroutine_functions: HashSet<String>,
+    /// Names bound by its import lines (a package may re-export a function).
+    imported_names: HashSet<String>,
+    /// It imports a module of the blocking catalogue or calls a blocking builtin.
+    may_block_itself: bool,
+    /// The modules of the run it imports.
+    imports: Vec<PathBuf>,
+}
+
+type Slot = Arc<OnceLock<Option<Arc<ModuleFacts>>>>;
+/// A function of the project by module file and name.
+type FunctionKey = (PathBuf, String);
+
+/// The modules of one run and, filled lazily, their summaries.
+pub struct Project {
+    files: HashSet<PathBuf>,
+    settings: Settings,
+    modules: Mutex<HashMap<PathBuf, Slot>>,
+    scans: Mutex<HashMap<PathBuf, Arc<Scan>>>,
+    /// Whether a module may block, through its own imports or those of the modules it imports.
+    may_block: Mutex<HashMap<PathBuf, bool>>,
+    /// The top-level modules of the blocking catalogue (`subprocess`, `os`, ...).
+    blocking_modules: HashSet<String>,
+    /// Answers of [`Project::blocking_chain`], by module and function: many coroutines call the
+    /// same helpers.
+    chains: Mutex<HashMap<FunctionKey, Option<Vec<String>>>>,
+    parsed: AtomicUsize,
+}
+
+impl std::fmt::Debug for Project {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Project").field("files", &self.files.len()).finish_non_exhaustive()
+    }
+}
+
+impl Project {
+    /// The project made of `files` (the files of the run). Nothing is read yet.
+    pub fn new(files: &[PathBuf], settings: &Settings) -> Project {
+        Project {
+            files: files.iter().map(|f| normalize(f)).collect(),
+            settings: settings.clone(),
+            modules: Mutex::new(HashMap::new()),
+            scans: Mutex::new(HashMap::new()),
+            may_block: Mutex::new(HashMap::new()),
+            blocking_modules: blocking::catalogue_modules(settings),
+            chains: Mutex::new(HashMap::new()),
+            parsed: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many modules other than the ones being analysed were read and parsed so far.
+    pub fn parsed_modules(&self) -> usize {
+        self.parsed.load(Ordering::Relaxed)
+    }
+
+    fn slot(&self, module: &Path) -> Slot {
+        let mut modules = self.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        modules.entry(module.to_path_buf()).or_default().clone()
+    }
+
+    /// The summary of the file being analysed, built from its parsed model (once per run).
+    pub fn current(&self, path: &Path, model: &Model) -> Arc<ModuleFacts> {
+        let slot = self.slot(&normalize(path));
+        let facts = slot.get_or_init(|| Some(Arc::new(ModuleFacts::build(model, &self.settings))));
+        facts.clone().unwrap_or_else(|| Arc::new(ModuleFacts::build(model, &self.settings)))
+    }
+
+    /// The summary of another module of the run, read and parsed on first use; `None` when it
+    /// cannot answer `question` (by a byte scan) or cannot be parsed.
+    fn facts(&self, module: &Path, question: Question, name: &str) -> Option<Arc<ModuleFacts>> {
+        let slot = self.slot(module);
+        if let Some(facts) = slot.get() {
+            return facts.clone();
+        }
+        let scan = self.scan(module);
+        let could_answer = scan.imported_names.contains(name)
+            || match question {
+                Question::Coroutine => scan.coroutine_functions.contains(name),
+                Question::Blocking => {
+                    scan.functions.contains(name) && self.may_block(module, &mut HashSet::new())
+                }
+            };
+        if !could_answer {
+            return None;
+        }
+        slot.get_or_init(|| self.summarise(module)).clone()
+    }
+
+    fn summarise(&self, module: &Path) -> Option<Arc<ModuleFacts>> {
+        let bytes = std::fs::read(module).ok()?;
+        let text = crate::source::decode(module, &bytes).ok()?;
+        let tree = syntax::parse(text);
+        if tree.root_node().has_error() {
+            return None;
+        }
+        self.parsed.fetch_add(1, Ordering::Relaxed);
+        let model = Model::new(text, tree.root_node());
+        Some(Arc::new(ModuleFacts::build(&model, &self.settings)))
+    }
+
+    /// The byte scan of `module` (once per run).
+    fn scan(&self, module: &Path) -> Arc<Scan> {
+        let known = self.scans.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module).cloned();
+        if let Some(scan) = known {
+            return scan;
+        }
+        let scan = Arc::new(match std::fs::read(module) {
+            Ok(bytes) => {
+                let lines = scan_lines(&String::from_utf8_lossy(&bytes));
+                let imports_blocking = lines.modules.iter().any(|m| {
+                    !m.starts_with('.')
+                        && m.split('.').next().is_some_and(|top| self.blocking_modules.contains(top))
+                });
+                Scan {
+                    functions: lines.functions,
+                    coroutine_functions: lines.coroutine_functions,
+                    imported_names: lines.imported_names,
+                    may_block_itself: imports_blocking || blocking::calls_blocking_builtin(&bytes),
+                    imports: lines.modules.iter().filter_map(|m| self.module_path(module, m)).collect(),
+                }
+            }
+            Err(_) => Scan::default(),
+        });
+        self.scans
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(module.to_path_buf(), scan.clone());
+        scan
+    }
+
+    /// Whether `module` imports something that blocks, itself or through the modules of the run
+    /// it imports (any depth), by byte scans only.
+    fn may_block(&self, module: &Path, visiting: &mut HashSet<PathBuf>) -> bool {
+        let known =
+            self.may_block.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module).copied();
+        if let Some(known) = known {
+            return known;
+        }
+        if !visiting.insert(module.to_path_buf()) {
+            return false;
+        }
+        let scan = self.scan(module);
+        let answer = scan.may_block_itself || scan.imports.iter().any(|m| self.may_block(m, visiting));
+        // A "no" found inside a cycle may be partial; a "yes", or the answer of a whole search, is not.
+        if answer || visiting.len() == 1 {
+            self.may_block
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(module.to_path_buf(), answer);
+        }
+        visiting.remove(module);
+        answer
+    }
+
+    /// The project function that `qualified` (an imported name, as written in `from`) refers to,
+    /// following re-exports through other modules' imports.
+    pub fn resolve(&self, from: &Path, qualified: &str, question: Question) -> Option<FunctionRef> {
+        let mut from = normalize(from);
+        let mut qualified = qualified.to_string();
+        for _ in 0..MAX_REEXPORTS {
+            let (module, name) = self.module_file(&from, &qualified)?;
+            let facts = self.facts(&module, question, &name)?;
+            if facts.functions.contains_key(&name) {
+                return Some(FunctionRef { module, name, facts });
+            }
+            qualified = facts.imports.get(&name)?.clone();
+            from = module;
+        }
+        None
+    }
+
+    /// The file of the run that defines the module part of `qualified` as imported in `from`,
+    /// and the remaining (function) name.
+    fn module_file(&self, from: &Path, qualified: &str) -> Option<(PathBuf, String)> {
+        let level = qualified.chars().take_while(|&c| c == '.').count();
+        let (module, name) = qualified[level..].rsplit_once('.').unwrap_or(("", &qualified[level..]));
+        let module = format!("{}{module}", &qualified[..level]);
+        Some((self.module_path(from, &module)?, name.to_string()))
+    }
+
+    /// The file of the run that is `module` (`pkg.util`, `.util`, `..`) as imported in `from`.
+    fn module_path(&self, from: &Path, module: &str) -> Option<PathBuf> {
+        let level = module.chars().take_while(|&c| c == '.').count();
+        let parts: Vec<&str> = module[level..].split('.').filter(|p| !p.is_empty()).collect();
+        let base = if level > 0 {
+            let mut base = from.parent()?.to_path_buf();
+            for _ in 1..level {
+                base = base.parent()?.to_path_buf();
+            }
+            base
+        } else {
+            if parts.is_empty() {
+                return None;
+            }
+            // The folder above the top package; for a module outside any package (a script next
+            // to its modules), its own folder. Absolute imports never find a package's siblings.
+            let mut root = from.parent()?.to_path_buf();
+            while self.files.contains(&root.join("__init__.py")) {
+                root = root.parent()?.to_path_buf();
+            }
+            root
+        };
+        let folder = parts.iter().fold(base, |path, part| path.join(part));
+        let candidates = if parts.is_empty() {
+            vec![folder.join("__init__.py")]
+        } else {
+            vec![folder.with_extension("py"), folder.join("__init__.py")]
+        };
+        candidates.into_iter().find(|c| self.files.contains(c))
+    }
+
+    /// The calls through which `function` (a plain `def` of the project) blocks, from its own
+    /// name to the blocking callable (`load_config -> read -> subprocess.run`), if it does.
+    /// Recursion in the call graph is harmless: each function is visited once per question.
+    pub fn blocking_chain(&self, function: &FunctionRef) -> Option<Vec<String>> {
+        let key = (normalize(&function.module), function.name.clone());
+        let known = self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&key).cloned();
+        if let Some(known) = known {
+            return known;
+        }
+        // The answer of a whole search is exact (a cycle cut short is explored from where it
+        // started), so it may be kept; answers for the functions visited on the way may not.
+        let chain = self.chain_from(function, &|f| f.blocking_call.as_deref(), &mut HashSet::new(), 0);
+        self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key, chain.clone());
+        chain
+    }
+
+    /// The calls through which `function` reaches code that works only in the event loop's
+    /// thread or the main thread (`helper -> schedule -> asyncio.get_event_loop`), if it does:
+    /// such a function must not move to a worker thread.
+    pub fn thread_bound_chain(&self, function: &FunctionRef) -> Option<Vec<String>> {
+        self.chain_from(function, &|f| f.thread_bound_call.as_deref(), &mut HashSet::new(), 0)
+    }
+
+    /// Depth-first search through the plain functions `function` calls for one whose own body
+    /// makes a call `wanted` names; the chain of names leading there.
+    fn chain_from(
+        &self,
+        function: &FunctionRef,
+        wanted: &dyn Fn(&FunctionFacts) -> Option<&str>,
+        visited: &mut HashSet<FunctionKey>,
+        depth: usize,
+    ) -> Option<Vec<String>> {
+        let facts = function.facts.functions.get(&function.name)?;
+        if facts.kind != FunctionKind::Sync
+            || depth > MAX_CHAIN
+            || !visited.insert((normalize(&function.module), function.name.clone()))
+        {
+            return None;
+        }
+        if let Some(call) = wanted(facts) {
+            let shown = call.strip_prefix("builtins.").unwrap_or(call);
+            return Some(vec![function.name.clone(), shown.to_string()]);
+        }
+        for callee in &facts.callees {
+            let next = match callee {
+                Callee::Local(name) => FunctionRef {
+                    module: function.module.clone(),
+                    name: name.clone(),
+                    facts: function.facts.clone(),
+                },
+                Callee::Imported(qualified) => {
+                    match self.resolve(&function.module, qualified, Question::Blocking) {
+                        Some(next) => next,
+                        None => continue,
+                    }
+                }
+            };
+            if let Some(mut chain) = self.chain_from(&next, wanted, visited, depth + 1) {
+                chain.insert(0, function.name.clone());
+                return Some(chain);
+            }
+        }
+        None
+    }
+}
+
+/// What the lines of a module say without parsing it.
+#[derive(Debug, Default)]
+struct Lines {
+    /// The modules it imports, from the first line of each import statement: `pkg.util` for
+    /// `import pkg.util as u`; for `from .pkg import a, b`, `.pkg` and the possible submodules
+    /// `.pkg.a`, `.pkg.b`.
+    modules: Vec<String>,
+    /// The names those lines bind (`u`; `a`, `b`).
+    imported_names: HashSet<String>,
+    functions: HashSet<String>,
+    coroutine_functions: HashSet<String>,
+}
+
+fn scan_lines(text: &str) -> Lines {
+    let word = |part: &str| -> Option<String> {
+        let name = part
+            .trim()
+            .trim_start_matches('(')
+            .split_whitespace()
+            .next()?
+            .trim_end_matches([';', ')', '\\', ':']);
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+        valid.then(|| name.to_string())
+    };
+    // `a.b as c` binds `c`; `a.b` binds `a`.
+    let bound = |part: &str| -> Option<String> {
+        let words: Vec<&str> = part.trim().trim_start_matches('(').split_whitespace().collect();
+        let name = match words.as_slice() {
+            [_, "as", alias, ..] => alias,
+            [name, ..] => name.split('.').next()?,
+            [] => return None,
+        };
+        word(name)
+    };
+    let mut lines = Lines::default();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("def ") {
+            lines.functions.extend(rest.split('(').next().and_then(word));
+        } else if let Some(rest) = line.strip_prefix("async def ") {
+            let name = rest.split('(').next().and_then(word);
+            lines.functions.extend(name.clone());
+            lines.coroutine_functions.extend(name);
+        }
+        let line = line.trim_start();
+        if let Some(rest) = line.strip_prefix("import ") {
+            lines.modules.extend(rest.split(',').filter_map(word));
+            lines.imported_names.extend(rest.split(',').filter_map(bound));
+        } else if let Some(rest) = line.strip_prefix("from ") {
+            let Some((module, names)) = rest.split_once(" import ") else { continue };
+            let Some(module) = word(module) else { continue };
+            let separator = if module.ends_with('.') { "" } else { "." };
+            for name in names.split(',').filter_map(word) {
+                lines.modules.push(format!("{module}{separator}{name}"));
+            }
+            lines.imported_names.extend(names.split(',').filter_map(bound));
+            lines.modules.push(module);
+        }
+    }
+    lines
+}
+
+/// `./pkg/../pkg/util.py` is `pkg/util.py`: paths compared without a file-system lookup.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Project, Vec<PathBuf>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for (name, code) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, code).unwrap();
+            paths.push(path);
+        }
+        let project = Project::new(&paths, &Settings::default());
+        (dir, project, paths)
+    }
+
+    fn chain(project: &Project, from: &Path, qualified: &str) -> Option<String> {
+        let function = project.resolve(from, qualified, Question::Blocking)?;
+        project.blocking_chain(&function).map(|chain| chain.join(" -> "))
+    }
+
+    #[test]
+    fn follows_relative_absolute_and_reexported_imports() {
+        let (_dir, project, paths) = project(&[
+            ("app/main.py", "async def main():\n    pass\n"),
+            ("app/pkg/__init__.py", "from .util import load as load_config\n"),
+            ("app/pkg/util.py", "from .io import read\n\ndef load(p):\n    return read(p)\n"),
+            ("app/pkg/io.py", "def read(p):\n    with open(p) as f:\n        return f.read()\n"),
+        ]);
+        let main = &paths[0];
+        assert_eq!(chain(&project, main, "pkg.util.load").as_deref(), Some("load -> read -> open"));
+        assert_eq!(chain(&project, main, "pkg.load_config").as_deref(), Some("load -> read -> open"));
+        let util = &paths[2];
+        assert_eq!(chain(&project, util, ".io.read").as_deref(), Some("read -> open"));
+        assert_eq!(chain(&project, main, "pkg.util.missing"), None);
+    }
+
+    #[test]
+    fn absolute_imports_do_not_find_a_package_sibling() {
+        let (_dir, project, paths) = project(&[
+            ("pkg/__init__.py", ""),
+            ("pkg/main.py", "import json\n"),
+            ("pkg/json.py", "def load(f):\n    return open(f).read()\n"),
+            ("script.py", "import tool\n"),
+            ("tool.py", "def load(f):\n    return open(f).read()\n"),
+        ]);
+        assert_eq!(
+            chain(&project, &paths[1], "json.load"),
+            None,
+            "`import json` in a package is the stdlib's"
+        );
+        assert_eq!(chain(&project, &paths[1], "pkg.json.load").as_deref(), Some("load -> open"));
+        assert_eq!(chain(&project, &paths[3], "tool.load").as_deref(), Some("load -> open"));
+    }
+
+    #[test]
+    fn recursion_ends_and_non_blocking_cycles_stay_clean() {
+        let (_dir, project, paths) = project(&[
+            ("a.py", "import b\n\ndef ping(n):\n    return b.pong(n - 1) if n else 0\n"),
+            (
+                "b.py",
+                "import a\nimport time\n\ndef pong(n):\n    return a.ping(n)\n\ndef nap():\n    even(3)\n\ndef even(n):\n    return odd(n) if n else time.sleep(1)\n\ndef odd(n):\n    return even(n - 1)\n",
+            ),
+        ]);
+        assert_eq!(chain(&project, &paths[0], "a.ping"), None);
+        assert_eq!(chain(&project, &paths[0], "b.nap").as_deref(), Some("nap -> even -> time.sleep"));
+    }
+
+    #[test]
+    fn only_modules_called_into_and_able_to_answer_are_parsed() {
+        let (_dir, project, paths) = project(&[
+            ("main.py", "import plain, helpers\n"),
+            ("plain.py", "def add(a, b):\n    return a + b\n"),
+            ("helpers.py", "import subprocess\n\ndef run():\n    subprocess.run(['true'])\n"),
+            ("unrelated.py", "import subprocess\n\ndef other():\n    subprocess.run(['true'])\n"),
+        ]);
+        assert_eq!(chain(&project, &paths[0], "plain.add"), None);
+        assert_eq!(project.parsed_modules(), 0, "plain.py holds no trigger: not parsed");
+        assert_eq!(chain(&project, &paths[0], "helpers.run").as_deref(), Some("run -> subprocess.run"));
+        assert_eq!(project.parsed_modules(), 1, "unrelated.py is never parsed");
+    }
+
+    #[test]
+    fn chains_pass_through_modules_that_only_import_project_modules() {
+        let (_dir, project, paths) = project(&[
+            ("app/__init__.py", ""),
+            ("app/main.py", "from .service import handle\n"),
+            ("app/service.py", "from .store import save\n\ndef handle(x):\n    return save(x)\n"),
+            ("app/store.py", "import shutil\n\ndef save(x):\n    shutil.copy(x, x + '.bak')\n"),
+            ("app/pure.py", "from .maths import double\n\ndef quad(x):\n    return double(double(x))\n"),
+            ("app/maths.py", "def double(x):\n    return 2 * x\n"),
+        ]);
+        let main = &paths[1];
+        assert_eq!(
+            chain(&project, main, ".service.handle").as_deref(),
+            Some("handle -> save -> shutil.copy")
+        );
+        let parsed = project.parsed_modules();
+        assert_eq!(chain(&project, main, ".pure.quad"), None);
+        assert_eq!(project.parsed_modules(), parsed, "nothing pure.py imports can block: never parsed");
+    }
+
+    #[test]
+    fn import_lines_name_their_modules() {
+        let text = "import os, pkg.util as u\nfrom . import a, b as c\nfrom ..x import (y,\n    z)\n  from .m import n  # why\nimport sys; import json\n";
+        let lines = scan_lines(text);
+        assert_eq!(lines.modules, ["os", "pkg.util", ".a", ".b", ".", "..x.y", "..x", ".m.n", ".m", "sys"]);
+        let mut names: Vec<&String> = lines.imported_names.iter().collect();
+        names.sort();
+        assert_eq!(names, ["a", "c", "n", "os", "sys", "u", "y"]);
+        let defs = scan_lines(
+            "def f(x):\n    def inner(): pass\nasync def g():\n    pass\nclass C:\n    def m(self): pass\n",
+        );
+        assert_eq!(defs.functions, HashSet::from(["f".to_string(), "g".to_string()]));
+        assert_eq!(defs.coroutine_functions, HashSet::from(["g".to_string()]));
+    }
+
+    #[test]
+    fn current_module_facts_come_from_its_model() {
+        let source = "import asyncio\n\nasync def job():\n    pass\n\nasync def stream():\n    yield 1\n\n@retry\nasync def flaky():\n    pass\n";
+        let tree = parse(source);
+        let model = Model::new(source, tree.root_node());
+        let facts = ModuleFacts::build(&model, &Settings::default());
+        assert_eq!(facts.function_kind("job"), Some(&FunctionKind::Coroutine));
+        assert_eq!(facts.function_kind("stream"), Some(&FunctionKind::AsyncGenerator));
+        assert_eq!(facts.function_kind("flaky"), Some(&FunctionKind::DecoratedCoroutine("retry".into())));
+        assert_eq!(facts.imports.get("asyncio").map(String::as_str), Some("asyncio"));
+    }
+}

@@ -1,0 +1,263 @@
+//! Project configuration: the `[tool.asyncmod]` table of the nearest `pyproject.toml` above each
+//! file (like Ruff, the closest file that has the table wins; files are not merged). Command-line
+//! options override it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use serde::Deserialize;
+
+use crate::config::{self, Settings};
+
+/// The keys of `[tool.asyncmod]`. An unknown key is an error.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Options {
+    pub select: Option<Vec<String>>,
+    pub extend_select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    /// gitignore-style globs, relative to the folder of the `pyproject.toml`.
+    pub exclude: Option<Vec<String>>,
+    pub unsafe_fixes: Option<bool>,
+    pub target_version: Option<String>,
+    pub max_concurrency: Option<u32>,
+    pub prefer: Option<Vec<String>>,
+    pub blocking_callables: Option<Vec<String>>,
+    pub gather_same_receiver: Option<bool>,
+    /// Glob (relative to the `pyproject.toml`'s folder) → transform ids not run on matching files.
+    pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Deserialize)]
+struct Pyproject {
+    tool: Option<Tool>,
+    project: Option<Project>,
+}
+
+#[derive(Deserialize)]
+struct Tool {
+    asyncmod: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+struct Project {
+    #[serde(rename = "requires-python")]
+    requires_python: Option<String>,
+}
+
+/// What the command line said; `None` / empty means "not given".
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub select: Vec<String>,
+    pub extend_select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub unsafe_fixes: bool,
+    pub target_version: Option<String>,
+    pub max_concurrency: Option<u32>,
+    pub prefer: Vec<String>,
+    pub blocking_callables: Vec<String>,
+    pub gather_same_receiver: bool,
+}
+
+/// One `[tool.asyncmod]` table and what it resolves to.
+#[derive(Debug)]
+pub struct ProjectConfig {
+    /// The `pyproject.toml` it came from; `None` for the defaults.
+    pub source: Option<PathBuf>,
+    pub settings: Arc<Settings>,
+    /// The folder globs are relative to.
+    base: PathBuf,
+    exclude: Option<Gitignore>,
+    per_file: Vec<(Gitignore, Arc<Settings>)>,
+}
+
+/// Finds and caches the configuration of each folder.
+pub struct Resolver {
+    overrides: Overrides,
+    by_dir: HashMap<PathBuf, Arc<ProjectConfig>>,
+}
+
+/// The settings one file is processed with, or why it is skipped.
+pub enum Resolved {
+    Settings(Arc<Settings>),
+    Excluded,
+}
+
+impl Resolver {
+    pub fn new(overrides: Overrides) -> Resolver {
+        Resolver { overrides, by_dir: HashMap::new() }
+    }
+
+    /// The settings for the folder of `start`: checks the command line's values and the
+    /// configuration there before any file is read.
+    pub fn command_line_settings(&mut self, start: &Path) -> anyhow::Result<Arc<Settings>> {
+        let dir = folder_of(start);
+        Ok(self.project_for_dir(&dir)?.settings.clone())
+    }
+
+    pub fn resolve(&mut self, file: &Path) -> anyhow::Result<Resolved> {
+        let dir = folder_of(file);
+        let project = self.project_for_dir(&dir)?;
+        let absolute = absolute(file);
+        // The matchers assert that paths lie under their folder; a file found from a folder
+        // below the pyproject always does, but a path that does not is simply not matched.
+        if !absolute.starts_with(&project.base) {
+            return Ok(Resolved::Settings(project.settings.clone()));
+        }
+        if let Some(exclude) = &project.exclude
+            && exclude.matched_path_or_any_parents(&absolute, false).is_ignore()
+        {
+            return Ok(Resolved::Excluded);
+        }
+        for (matcher, settings) in &project.per_file {
+            if matcher.matched_path_or_any_parents(&absolute, false).is_ignore() {
+                return Ok(Resolved::Settings(settings.clone()));
+            }
+        }
+        Ok(Resolved::Settings(project.settings.clone()))
+    }
+
+    fn project_for_dir(&mut self, dir: &Path) -> anyhow::Result<Arc<ProjectConfig>> {
+        if let Some(found) = self.by_dir.get(dir) {
+            return Ok(found.clone());
+        }
+        // The nearest pyproject.toml with a [tool.asyncmod] table; requires-python from the
+        // nearest one that states it.
+        let mut table: Option<(PathBuf, toml::Value)> = None;
+        let mut requires_python: Option<String> = None;
+        let mut current = Some(dir);
+        while let Some(folder) = current {
+            let candidate = folder.join("pyproject.toml");
+            if candidate.is_file() {
+                let text = std::fs::read_to_string(&candidate)
+                    .with_context(|| format!("reading {}", candidate.display()))?;
+                let parsed: Pyproject = toml::from_str(&text)
+                    .with_context(|| format!("{}: not valid TOML", candidate.display()))?;
+                if requires_python.is_none() {
+                    requires_python = parsed.project.and_then(|p| p.requires_python);
+                }
+                if table.is_none()
+                    && let Some(value) = parsed.tool.and_then(|t| t.asyncmod)
+                {
+                    table = Some((candidate, value));
+                }
+                if table.is_some() && requires_python.is_some() {
+                    break;
+                }
+            }
+            current = folder.parent();
+        }
+        let target_from_project = requires_python.as_deref().and_then(config::lowest_allowed);
+        let project = match table {
+            Some((path, value)) => {
+                let options = parse_options(value)
+                    .map_err(|message| anyhow::anyhow!("{}: [tool.asyncmod]: {message}", path.display()))?;
+                Arc::new(
+                    self.build(Some(&path), &options, target_from_project)
+                        .with_context(|| format!("{}: [tool.asyncmod]", path.display()))?,
+                )
+            }
+            None => Arc::new(self.build(None, &Options::default(), target_from_project)?),
+        };
+        self.by_dir.insert(dir.to_path_buf(), project.clone());
+        Ok(project)
+    }
+
+    fn build(
+        &self,
+        path: Option<&Path>,
+        options: &Options,
+        target_from_project: Option<config::PythonVersion>,
+    ) -> anyhow::Result<ProjectConfig> {
+        let cli = &self.overrides;
+        let base = path.and_then(Path::parent).map(absolute).unwrap_or_default();
+        let mut settings = Settings {
+            unsafe_fixes: cli.unsafe_fixes || options.unsafe_fixes.unwrap_or(false),
+            max_concurrency: cli.max_concurrency.or(options.max_concurrency).map(|n| n as usize),
+            gather_same_receiver: cli.gather_same_receiver || options.gather_same_receiver.unwrap_or(false),
+            ..Settings::default()
+        };
+        if settings.max_concurrency == Some(0) {
+            bail!("max-concurrency must be at least 1");
+        }
+        settings.blocking_callables = options.blocking_callables.clone().unwrap_or_default();
+        settings.blocking_callables.extend(cli.blocking_callables.iter().cloned());
+        settings.target = match (&cli.target_version, &options.target_version) {
+            (Some(version), _) => config::parse_target(version)?,
+            (None, Some(version)) => config::parse_target(version).context("target-version")?,
+            (None, None) => target_from_project.unwrap_or(config::DEFAULT_TARGET),
+        };
+        let select = if cli.select.is_empty() {
+            options.select.clone().unwrap_or_default()
+        } else {
+            cli.select.clone()
+        };
+        let mut extend_select = options.extend_select.clone().unwrap_or_default();
+        extend_select.extend(cli.extend_select.iter().cloned());
+        let mut ignore = options.ignore.clone().unwrap_or_default();
+        ignore.extend(cli.ignore.iter().cloned());
+        settings.select(&select, &extend_select, &ignore)?;
+        let prefer = if cli.prefer.is_empty() {
+            options.prefer.clone().unwrap_or_default()
+        } else {
+            cli.prefer.clone()
+        };
+        settings.set_prefer(&prefer)?;
+
+        let exclude = match &options.exclude {
+            Some(globs) if !globs.is_empty() => Some(matcher(&base, globs).context("exclude")?),
+            _ => None,
+        };
+        let mut per_file = Vec::new();
+        for (glob, ids) in options.per_file_ignores.iter().flatten() {
+            let mut narrowed = settings.clone();
+            let mut ignored = ignore.clone();
+            ignored.extend(ids.iter().cloned());
+            narrowed
+                .select(&select, &extend_select, &ignored)
+                .with_context(|| format!("per-file-ignores `{glob}`"))?;
+            per_file.push((matcher(&base, std::slice::from_ref(glob))?, Arc::new(narrowed)));
+        }
+        Ok(ProjectConfig {
+            source: path.map(Path::to_path_buf),
+            settings: Arc::new(settings),
+            base,
+            exclude,
+            per_file,
+        })
+    }
+}
+
+/// The table's options; an error names the key at fault (serde's type errors do not).
+fn parse_options(value: toml::Value) -> Result<Options, String> {
+    let Some(table) = value.as_table() else { return Err("must be a table".into()) };
+    for (key, item) in table {
+        let mut alone = toml::Table::new();
+        alone.insert(key.clone(), item.clone());
+        if let Err(error) = toml::Value::Table(alone).try_into::<Options>() {
+            let message = error.message().to_string();
+            return Err(if message.contains(key.as_str()) { message } else { format!("`{key}`: {message}") });
+        }
+    }
+    value.try_into().map_err(|e: toml::de::Error| e.message().to_string())
+}
+
+fn matcher(base: &Path, globs: &[String]) -> anyhow::Result<Gitignore> {
+    let mut builder = GitignoreBuilder::new(base);
+    for glob in globs {
+        builder.add_line(None, glob).map_err(|e| anyhow::anyhow!("bad glob `{glob}`: {e}"))?;
+    }
+    builder.build().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn folder_of(path: &Path) -> PathBuf {
+    let absolute = absolute(path);
+    if absolute.is_dir() { absolute } else { absolute.parent().map(Path::to_path_buf).unwrap_or(absolute) }
+}

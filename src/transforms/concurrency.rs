@@ -1,0 +1,411 @@
+//! Analysis shared by the concurrency transforms (`sequential-awaits`, `loop-awaits`,
+//! `gather-to-taskgroup`): which awaited calls may start early, what each statement reads and
+//! binds, and how to lay the rewritten code out in the file's style.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use tree_sitter::Node;
+
+use crate::semantic::Resolved;
+use crate::syntax;
+use crate::transforms::FileContext;
+
+/// Builtins without side effects that may appear in the arguments of a call that is started early.
+const PURE_BUILTINS: &[&str] = &[
+    "abs",
+    "bool",
+    "bytes",
+    "dict",
+    "float",
+    "format",
+    "frozenset",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "max",
+    "min",
+    "range",
+    "repr",
+    "round",
+    "set",
+    "sorted",
+    "str",
+    "tuple",
+];
+
+/// String methods and dict views without side effects (`"{}".format(x)`, `"/".join(parts)`,
+/// `d.items()`).
+const PURE_METHODS: &[&str] = &[
+    "decode",
+    "encode",
+    "endswith",
+    "format",
+    "items",
+    "join",
+    "keys",
+    "lower",
+    "lstrip",
+    "replace",
+    "rsplit",
+    "rstrip",
+    "split",
+    "startswith",
+    "strip",
+    "upper",
+    "values",
+];
+
+/// Awaited methods whose order is the point: synchronisation, pacing, writes to one stream or
+/// queue, statements of one transaction. They end a run and are never gathered from a loop.
+const ORDERED_CALLS: &[&str] = &[
+    "acquire",
+    "close",
+    "commit",
+    "drain",
+    "execute",
+    "executemany",
+    "flush",
+    "join",
+    "publish",
+    "put",
+    "release",
+    "rollback",
+    "send",
+    "sendall",
+    "sleep",
+    "wait",
+    "write",
+    "writelines",
+];
+
+/// The asyncio functions whose awaited calls may be gathered; every other asyncio (and trio or
+/// anyio) API ends a run: `sleep` paces, `gather`/`wait` already run things concurrently.
+const GATHERABLE_ASYNCIO: &[&str] = &["asyncio.to_thread", "asyncio.wait_for"];
+
+/// Whether the file uses trio or anyio, whose coroutines `asyncio.gather` cannot run.
+pub(crate) fn uses_other_event_loop(file: &FileContext) -> bool {
+    file.model.imports_any(|module| module == "trio" || module == "anyio")
+}
+
+/// Whether the awaited `call` is one whose order is the point (`ws.send(...)`, `asyncio.sleep`),
+/// or computes its callee: such calls are never candidates for running at once.
+pub(crate) fn runs_in_order(file: &FileContext, call: Node) -> bool {
+    let Some(function) = call.child_by_field_name("function") else { return true };
+    if let Some(name) = file.model.qualified_name(function) {
+        let top = name.split('.').next().unwrap_or_default();
+        if matches!(top, "asyncio" | "trio" | "anyio") && !GATHERABLE_ASYNCIO.contains(&name.as_str()) {
+            return true;
+        }
+    }
+    let last = match function.kind() {
+        "identifier" => Some(function),
+        "attribute" => function.child_by_field_name("attribute"),
+        _ => None,
+    };
+    last.is_none_or(|last| ORDERED_CALLS.contains(&file.text(last)))
+}
+
+/// Why the awaited `call` may not be started before the awaits that precede it, if it may not:
+/// it [runs in order](runs_in_order), or evaluating its callee or arguments may have a side effect.
+pub(crate) fn not_startable_early(file: &FileContext, call: Node) -> Option<String> {
+    if runs_in_order(file, call) {
+        return Some("its order is the point".to_string());
+    }
+    let function = call.child_by_field_name("function")?;
+    if let Some(why) = side_effect(file, function) {
+        return Some(why);
+    }
+    let arguments = call.child_by_field_name("arguments")?;
+    if arguments.kind() != "argument_list" {
+        return Some("its argument is a generator expression".to_string());
+    }
+    side_effect(file, arguments)
+}
+
+/// Why evaluating `node` may have a side effect or depend on timing, if it may: an `await`, a
+/// `yield`, or a call that is not a known side-effect-free builtin or string method. Lambda
+/// bodies are not evaluated and are skipped.
+pub(crate) fn side_effect(file: &FileContext, node: Node) -> Option<String> {
+    let mut stack = vec![node];
+    while let Some(current) = stack.pop() {
+        match current.kind() {
+            "await" => return Some("an `await` inside its arguments".to_string()),
+            "yield" => return Some("a `yield` inside its arguments".to_string()),
+            "lambda" => continue,
+            "call" if (current != node || node.kind() != "call") && !is_pure_call(file, current) => {
+                let callee = current.child_by_field_name("function").map_or("", |f| file.text(f));
+                return Some(format!("its arguments call `{callee}(...)`, which may have side effects"));
+            }
+            _ => {}
+        }
+        let mut cursor = current.walk();
+        stack.extend(current.named_children(&mut cursor));
+    }
+    None
+}
+
+fn is_pure_call(file: &FileContext, call: Node) -> bool {
+    let Some(function) = call.child_by_field_name("function") else { return false };
+    match function.kind() {
+        "identifier" => {
+            PURE_BUILTINS.contains(&file.text(function))
+                && file.model.resolve(file.text(function), call) == Resolved::Unbound
+        }
+        "attribute" => {
+            let method = function.child_by_field_name("attribute").map_or("", |a| file.text(a));
+            let on_string = function.child_by_field_name("object").is_some_and(|o| o.kind() == "string");
+            PURE_METHODS.contains(&method) && (on_string || !matches!(method, "format" | "join"))
+        }
+        _ => false,
+    }
+}
+
+/// The dotted paths an expression reads: every maximal chain of names and attributes (`self.db`,
+/// `url`), without spaces, plus the receiver of each method call (the method receives it).
+pub(crate) fn reads(file: &FileContext, node: Node) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(current) = stack.pop() {
+        if matches!(current.kind(), "identifier" | "attribute") && is_maximal_chain(current) {
+            if is_keyword_name(current) {
+                continue;
+            }
+            out.push(compact(file.text(current)));
+            if current.kind() == "attribute"
+                && let Some(receiver) = current.child_by_field_name("object")
+                && current.parent().is_some_and(|p| p.kind() == "call")
+            {
+                out.push(compact(file.text(receiver)));
+            }
+        }
+        let mut cursor = current.walk();
+        stack.extend(current.named_children(&mut cursor));
+    }
+    out
+}
+
+fn is_maximal_chain(node: Node) -> bool {
+    node.parent().is_none_or(|parent| {
+        parent.kind() != "attribute"
+            || (parent.child_by_field_name("object") != Some(node)
+                && parent.child_by_field_name("attribute") != Some(node))
+    })
+}
+
+fn is_keyword_name(node: Node) -> bool {
+    node.parent()
+        .is_some_and(|p| p.kind() == "keyword_argument" && p.child_by_field_name("name") == Some(node))
+}
+
+fn compact(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace() && *c != '\\').collect()
+}
+
+/// The paths an assignment target binds: names (`a`, each name of `a, *rest`), attribute
+/// chains (`self.total`) and, for subscripts, the container (`out` for `out[k]`).
+pub(crate) fn binds(file: &FileContext, target: Node) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![target];
+    while let Some(current) = stack.pop() {
+        match current.kind() {
+            "identifier" | "attribute" => out.push(compact(file.text(current))),
+            "subscript" => {
+                let mut container = current;
+                while container.kind() == "subscript" {
+                    match container.child_by_field_name("value") {
+                        Some(value) => container = value,
+                        None => break,
+                    }
+                }
+                out.push(compact(file.text(container)));
+            }
+            _ => {
+                let mut cursor = current.walk();
+                stack.extend(current.named_children(&mut cursor));
+            }
+        }
+    }
+    out
+}
+
+/// Names bound by walrus expressions inside `node`.
+pub(crate) fn walrus_binds(file: &FileContext, node: Node) -> Vec<String> {
+    syntax::descendants(node, |n| n.kind() == "named_expression")
+        .into_iter()
+        .filter_map(|walrus| walrus.child_by_field_name("name"))
+        .map(|name| file.text(name).to_string())
+        .collect()
+}
+
+/// Whether reading `read` may observe what binding `bound` changed: the same path, a part of it
+/// (`self.db.pool` after `self.db = ...`), or a whole that contains it (`self` after `self.x = ...`).
+pub(crate) fn overlaps(read: &str, bound: &str) -> bool {
+    let extends = |long: &str, short: &str| {
+        long.len() > short.len()
+            && long.starts_with(short)
+            && matches!(long.as_bytes()[short.len()], b'.' | b'[')
+    };
+    read == bound || extends(read, bound) || extends(bound, read)
+}
+
+/// The receiver a method call runs on (`self.db` for `self.db.fetch(...)`), unless it is a
+/// module (`httpx.get` shares nothing).
+pub(crate) fn receiver(file: &FileContext, call: Node) -> Option<String> {
+    let function = call.child_by_field_name("function").filter(|f| f.kind() == "attribute")?;
+    let object = function.child_by_field_name("object")?;
+    if file.model.qualified_name(object).is_some() {
+        return None;
+    }
+    Some(compact(file.text(object)))
+}
+
+/// Whether a `TaskGroup` at `node` would change which `except` clause runs: it sits in the body
+/// of a `try` whose `except` clauses name specific exceptions, which an `ExceptionGroup` does not
+/// match.
+pub(crate) fn in_try_with_specific_excepts(file: &FileContext, node: Node) -> bool {
+    let mut current = node;
+    while let Some(parent) = current.parent() {
+        match parent.kind() {
+            "function_definition" | "lambda" | "class_definition" | "module" => return false,
+            "try_statement" if parent.child_by_field_name("body") == Some(current) => {
+                let mut cursor = parent.walk();
+                let specific = parent
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() == "except_clause")
+                    .any(|clause| {
+                        let mut c = clause.walk();
+                        let caught = clause.named_children(&mut c).find(|n| n.kind() != "block");
+                        caught.is_some_and(|caught| {
+                            let caught = match caught.kind() {
+                                "as_pattern" => caught.named_child(0).unwrap_or(caught),
+                                _ => caught,
+                            };
+                            !matches!(file.text(caught), "Exception" | "BaseException")
+                        })
+                    });
+                if specific {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        current = parent;
+    }
+    false
+}
+
+/// Names for new locals that clash with nothing the function around them uses (its locals, the
+/// globals it reads, its nested functions' names), handed out once each.
+pub(crate) struct FreshNames<'t> {
+    taken: HashSet<&'t str>,
+    given: HashSet<String>,
+}
+
+impl<'t> FreshNames<'t> {
+    pub(crate) fn new(file: &FileContext<'_, 't>, near: Node<'t>) -> FreshNames<'t> {
+        let function = std::iter::successors(Some(near), |n| n.parent())
+            .find(|n| n.kind() == "function_definition")
+            .unwrap_or(file.model.root());
+        let taken = syntax::descendants(function, |n| n.kind() == "identifier")
+            .into_iter()
+            .map(|n| file.text(n))
+            .collect();
+        FreshNames { taken, given: HashSet::new() }
+    }
+
+    pub(crate) fn get(&mut self, base: &str) -> String {
+        for n in 0.. {
+            let name = if n == 0 { base.to_string() } else { format!("{base}_{n}") };
+            if !self.taken.contains(name.as_str()) && !self.given.contains(&name) {
+                self.given.insert(name.clone());
+                return name;
+            }
+        }
+        unreachable!("some suffix is always free")
+    }
+}
+
+/// The indentation before `node` when only whitespace precedes it on its line.
+pub(crate) fn line_indent<'t>(file: &FileContext<'_, 't>, node: Node) -> Option<&'t str> {
+    let start = node.start_byte();
+    let line_start = file.source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &file.source[line_start..start];
+    indent.chars().all(|c| c == ' ' || c == '\t').then_some(indent)
+}
+
+/// The comments inside `range` that lie outside every range in `kept` (which is copied as it is),
+/// in source order.
+pub(crate) fn loose_comments<'t>(
+    file: &FileContext<'_, 't>,
+    range: Range<usize>,
+    kept: &[Range<usize>],
+) -> Vec<&'t str> {
+    file.model
+        .index()
+        .comments
+        .iter()
+        .filter(|c| range.start <= c.start_byte() && c.end_byte() <= range.end)
+        .filter(|c| !kept.iter().any(|k| k.start <= c.start_byte() && c.end_byte() <= k.end))
+        .map(|c| file.text(*c).trim_end())
+        .collect()
+}
+
+/// The source of `node` for a place whose line is indented by `new_indent`: continuation lines
+/// that start with the indentation of the node's first line get `new_indent` in its place.
+/// Unchanged when the node holds a string spanning lines, whose content must not move.
+pub(crate) fn reindent(file: &FileContext, node: Node, new_indent: &str) -> String {
+    let text = file.text(node);
+    let line_start = file.source[..node.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let line = &file.source[line_start..];
+    let old_indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    if !text.contains('\n')
+        || old_indent == new_indent
+        || syntax::find_first(node, |n| n.kind() == "string" && file.text(n).contains('\n')).is_some()
+    {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match line.strip_prefix(old_indent).filter(|_| i > 0) {
+            Some(rest) => {
+                out.push_str(new_indent);
+                out.push_str(rest);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// Lays `head(args...)tail` out on one line when it fits and no argument spans lines; else one
+/// argument per line, one unit deeper than `indent`, with a trailing comma.
+pub(crate) fn call_layout(
+    file: &FileContext,
+    indent: &str,
+    head: &str,
+    args: &[String],
+    tail: &str,
+) -> String {
+    let one_line = format!("{head}{}{tail}", args.join(", "));
+    if indent.len() + one_line.len() <= 88 && !args.iter().any(|a| a.contains('\n')) {
+        return one_line;
+    }
+    let nl = file.style.newline;
+    let inner = format!("{indent}{}", file.style.indent);
+    let mut out = head.to_string();
+    for arg in args {
+        out.push_str(nl);
+        out.push_str(&inner);
+        out.push_str(&arg.replace("\r\n", "\n").replace('\n', nl));
+        out.push(',');
+    }
+    out.push_str(nl);
+    out.push_str(indent);
+    out.push_str(tail);
+    out
+}

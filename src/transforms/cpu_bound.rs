@@ -1,0 +1,66 @@
+//! `cpu-bound` (report only): known CPU-heavy calls in a coroutine get the advice that fits them:
+//! a thread for C code that releases the GIL (`hashlib.pbkdf2_hmac`, `zlib.compress`,
+//! `bcrypt.hashpw`), a process pool for pure-Python work that holds it (`difflib.get_close_matches`).
+//! The catalogue is the `[blocking]` table of `transforms/cpu-bound.toml`, which also holds the
+//! documentation and examples.
+
+use crate::blocking::{self, CPU_CATALOGUE};
+use crate::definitions::CallKind;
+use crate::finding::Finding;
+use crate::semantic::Context;
+use crate::transforms::{FileContext, Transform};
+
+pub struct CpuBound;
+
+const ID: &str = "cpu-bound";
+
+impl Transform for CpuBound {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn triggers(&self) -> &'static [&'static [&'static str]] {
+        &[
+            &["async", "hashlib"],
+            &["async", "zlib"],
+            &["async", "gzip"],
+            &["async", "bz2"],
+            &["async", "lzma"],
+            &["async", "bcrypt"],
+            &["async", "difflib"],
+        ]
+    }
+
+    fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        let reachable = blocking::reachable_names(file.model);
+        for &call in file.calls {
+            let Some(callee) = call.child_by_field_name("function") else { continue };
+            if !blocking::may_reach(&reachable, callee, file.source)
+                || !blocking::may_name_entry(CPU_CATALOGUE, callee, file.source, file.settings)
+            {
+                continue;
+            }
+            let Some(name) = blocking::callable_name(file.model, call) else { continue };
+            let kind = blocking::kind_of(CPU_CATALOGUE, &name, file.settings);
+            if kind.is_none() || file.model.context(call) == Context::Sync {
+                continue;
+            }
+            let advice = match kind {
+                Some(CallKind::CpuReleasesGil) => format!(
+                    "it runs in C without holding the GIL, so a thread runs it in parallel with the loop: \
+                     `await asyncio.to_thread({name}, ...)` (not rewritten: whether the input is large enough to \
+                     matter cannot be told from the code)"
+                ),
+                Some(CallKind::CpuHoldsGil) => format!(
+                    "it is pure-Python work that holds the GIL, so a thread would still stall the loop: run it in \
+                     a process, `await loop.run_in_executor(pool, {name}, ...)` with a \
+                     `concurrent.futures.ProcessPoolExecutor` created once for the program (its arguments and \
+                     result travel by pickling)"
+                ),
+                _ => continue,
+            };
+            let message = format!("`{name}(...)` is CPU-heavy and blocks the event loop while it runs");
+            findings.push(file.finding(ID, call, message).report_only(advice));
+        }
+    }
+}

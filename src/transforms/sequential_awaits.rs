@@ -1,0 +1,258 @@
+//! `sequential-awaits`: consecutive statements that each assign the result of an independent
+//! awaited call (`a = await f(x)` then `b = await g(y)`) become one concurrent step,
+//! `a, b = await asyncio.gather(f(x), g(y))`, or a `TaskGroup` with `--prefer taskgroup`.
+//! Documentation, safety and examples: `transforms/sequential-awaits.toml`.
+
+use tree_sitter::Node;
+
+use crate::config::PythonVersion;
+use crate::finding::{Edit, Finding, Fix, Safety, Severity};
+use crate::semantic::Context;
+use crate::suppress;
+use crate::syntax;
+use crate::transforms::concurrency::{self, FreshNames};
+use crate::transforms::{FileContext, Transform};
+
+pub struct SequentialAwaits;
+
+const ID: &str = "sequential-awaits";
+
+const TASKGROUP_SINCE: PythonVersion = PythonVersion { minor: 11 };
+
+/// One `target = await call(...)` statement of a run.
+struct Step<'t> {
+    statement: Node<'t>,
+    target: Node<'t>,
+    annotation: Option<Node<'t>>,
+    call: Node<'t>,
+    reads: Vec<String>,
+    binds: Vec<String>,
+    receiver: Option<String>,
+}
+
+impl Transform for SequentialAwaits {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn triggers(&self) -> &'static [&'static [&'static str]] {
+        &[&["await"]]
+    }
+
+    fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        let suppressed = suppressed_lines(file);
+        for block in syntax::descendants(file.model.root(), |n| n.kind() == "block") {
+            let mut cursor = block.walk();
+            let statements: Vec<Node> =
+                block.named_children(&mut cursor).filter(|s| s.kind() != "comment").collect();
+            let Some(first) = statements.first() else { continue };
+            if file.model.context(*first) != Context::Async {
+                continue;
+            }
+            let mut run: Vec<Step> = Vec::new();
+            for statement in statements {
+                let silenced = suppressed.iter().any(|line| line.contains(&statement.start_byte()));
+                let Some(step) = step(file, statement).filter(|_| !silenced) else {
+                    self.flush(file, &mut run, findings);
+                    continue;
+                };
+                let depends = run.iter().any(|earlier| {
+                    step.reads
+                        .iter()
+                        .chain(&step.binds)
+                        .any(|read| earlier.binds.iter().any(|bound| concurrency::overlaps(read, bound)))
+                });
+                if depends {
+                    self.flush(file, &mut run, findings);
+                } else if let Some((earlier, shared)) = run
+                    .iter()
+                    .find_map(|earlier| shared_object(earlier, &step).map(|shared| (earlier, shared)))
+                    .filter(|_| !file.settings.gather_same_receiver)
+                {
+                    findings.push(same_receiver(file, earlier, &step, &shared));
+                    self.flush(file, &mut run, findings);
+                }
+                run.push(step);
+            }
+            self.flush(file, &mut run, findings);
+        }
+    }
+}
+
+/// The lines (as byte ranges) whose comments silence this transform: a statement on one of them
+/// is left out of every run, as if it were any other statement.
+fn suppressed_lines(file: &FileContext) -> Vec<std::ops::Range<usize>> {
+    file.model
+        .index()
+        .comments
+        .iter()
+        .filter(|c| suppress::silences(file.text(**c), ID))
+        .map(|c| {
+            let start = file.source[..c.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+            start..c.end_byte()
+        })
+        .collect()
+}
+
+/// The statement as a step of a run, if it is `target = await call(...)` (annotated or not) and
+/// the call may start before the awaits above it.
+fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>> {
+    if statement.kind() != "expression_statement" || statement.named_child_count() != 1 {
+        return None;
+    }
+    let assignment = statement.named_child(0).filter(|a| a.kind() == "assignment")?;
+    let target = assignment.child_by_field_name("left")?;
+    let awaited = assignment.child_by_field_name("right").filter(|r| r.kind() == "await")?;
+    let call = awaited.named_child(0).filter(|c| c.kind() == "call")?;
+    let annotation = assignment.child_by_field_name("type");
+    let target_ok = match target.kind() {
+        "identifier" | "attribute" | "subscript" => true,
+        "pattern_list" | "tuple_pattern" | "list_pattern" => annotation.is_none(),
+        _ => false,
+    };
+    if !target_ok || concurrency::not_startable_early(file, call).is_some() {
+        return None;
+    }
+    let mut binds = concurrency::binds(file, target);
+    binds.extend(concurrency::walrus_binds(file, call));
+    Some(Step {
+        statement,
+        target,
+        annotation,
+        call,
+        reads: concurrency::reads(file, call),
+        binds,
+        receiver: concurrency::receiver(file, call),
+    })
+}
+
+/// The object two calls both work on, if one's receiver is the other's receiver or is read by
+/// it (`app.login_user(...)` then `api_request(app, ...)`).
+fn shared_object(earlier: &Step, later: &Step) -> Option<String> {
+    let used_by = |receiver: &Option<String>, other: &Step| {
+        receiver.clone().filter(|r| other.reads.iter().any(|read| concurrency::overlaps(read, r)))
+    };
+    used_by(&earlier.receiver, later).or_else(|| used_by(&later.receiver, earlier))
+}
+
+/// The hint for two independent awaits on one object, which are not gathered by default.
+fn same_receiver(file: &FileContext, earlier: &Step, later: &Step, shared: &str) -> Finding {
+    let callee = |step: &Step| file.text(step.call.child_by_field_name("function").unwrap_or(step.call));
+    let calls = match (callee(earlier), callee(later)) {
+        (a, b) if a == b => format!("`{a}` is awaited twice in a row"),
+        (a, b) => format!("`{a}` and `{b}` are awaited one after another"),
+    };
+    let finding = Finding {
+        range: earlier.statement.start_byte()..later.statement.end_byte(),
+        ..file.finding(ID, earlier.statement, format!("{calls} on the same object `{shared}`"))
+    };
+    Finding { severity: Severity::Hint, ..finding }.report_only(format!(
+        "calls on one object may share state that forbids concurrency (one database connection runs \
+         one query at a time) or that orders them (a login before a request), so they are not \
+         gathered; pass --gather-same-receiver if `{shared}` allows concurrent calls"
+    ))
+}
+
+impl SequentialAwaits {
+    /// Reports the run (when it has two steps or more) and empties it.
+    fn flush<'t>(&self, file: &FileContext<'_, 't>, run: &mut Vec<Step<'t>>, findings: &mut Vec<Finding>) {
+        let steps = std::mem::take(run);
+        if steps.len() < 2 {
+            return;
+        }
+        let (first, last) = (&steps[0], &steps[steps.len() - 1]);
+        let targets: Vec<&str> = steps.iter().map(|s| file.text(s.target)).collect();
+        let finding = Finding {
+            range: first.statement.start_byte()..last.statement.end_byte(),
+            ..file.finding(
+                ID,
+                first.statement,
+                format!(
+                    "{} independent awaits run one after another (`{}`): run them concurrently",
+                    steps.len(),
+                    targets.join("`, `")
+                ),
+            )
+        };
+        if concurrency::uses_other_event_loop(file) {
+            findings.push(finding.report_only(
+                "the file uses trio or anyio, whose coroutines asyncio.gather cannot run: start them in \
+                 a nursery or task group",
+            ));
+            return;
+        }
+        let Some(indent) = concurrency::line_indent(file, first.statement) else {
+            findings.push(finding.report_only("the run does not start its own line"));
+            return;
+        };
+        let Some(asyncio) = file.model.module_ref("asyncio", first.statement) else {
+            findings.push(finding.report_only("the name `asyncio` is not usable here"));
+            return;
+        };
+        let mut names = FreshNames::new(file, first.statement);
+        let taskgroup = file.settings.prefer.contains("taskgroup")
+            && file.settings.target >= TASKGROUP_SINCE
+            && !concurrency::in_try_with_specific_excepts(file, first.statement);
+        let nl = file.style.newline;
+        let mut code = String::new();
+        let kept: Vec<std::ops::Range<usize>> = steps
+            .iter()
+            .flat_map(|s| [Some(s.target), s.annotation, Some(s.call)])
+            .flatten()
+            .map(|n| n.byte_range())
+            .collect();
+        for comment in concurrency::loose_comments(file, finding.range.clone(), &kept) {
+            code.push_str(&format!("{comment}{nl}{indent}"));
+        }
+        let unit = &file.style.indent;
+        if taskgroup {
+            let group = names.get("tg");
+            code.push_str(&format!("async with {}.TaskGroup() as {group}:", asyncio.name));
+            let mut reads = Vec::new();
+            for step in &steps {
+                let base = match step.target.kind() {
+                    "identifier" => format!("{}_task", file.text(step.target)),
+                    _ => "task".to_string(),
+                };
+                let task = names.get(&base);
+                let call = concurrency::reindent(file, step.call, &format!("{indent}{unit}"));
+                code.push_str(&format!("{nl}{indent}{unit}{task} = {group}.create_task({call})"));
+                let annotation = step.annotation.map(|a| format!(": {}", file.text(a))).unwrap_or_default();
+                reads.push(format!("{}{annotation} = {task}.result()", file.text(step.target)));
+            }
+            for read in reads {
+                code.push_str(&format!("{nl}{indent}{read}"));
+            }
+        } else {
+            for step in &steps {
+                if let Some(annotation) = step.annotation {
+                    code.push_str(&format!(
+                        "{}: {}{nl}{indent}",
+                        file.text(step.target),
+                        file.text(annotation)
+                    ));
+                }
+            }
+            let targets: Vec<String> = steps
+                .iter()
+                .map(|s| match s.target.kind() {
+                    "pattern_list" => format!("({})", file.text(s.target)),
+                    _ => file.text(s.target).to_string(),
+                })
+                .collect();
+            let calls: Vec<String> = steps
+                .iter()
+                .map(|s| concurrency::reindent(file, s.call, &format!("{indent}{unit}")))
+                .collect();
+            let head = format!("{} = await {}.gather(", targets.join(", "), asyncio.name);
+            code.push_str(&concurrency::call_layout(file, indent, &head, &calls, ")"));
+        }
+        let fix = Fix {
+            safety: Safety::Unsafe,
+            edits: vec![Edit::replace(finding.range.clone(), code)],
+            imports: if asyncio.needs_import { vec!["asyncio".to_string()] } else { Vec::new() },
+            helpers: Vec::new(),
+        };
+        findings.push(finding.with_fix(fix));
+    }
+}
