@@ -254,6 +254,19 @@ struct FileResult {
     fixed: Option<String>,
 }
 
+impl FileResult {
+    fn is_empty(&self) -> bool {
+        self.findings.is_empty()
+            && self.applied.is_empty()
+            && self.diff.is_none()
+            && !self.changed
+            && self.error.is_none()
+            && self.source.is_none()
+            && self.alone.is_empty()
+            && self.fixed.is_none()
+    }
+}
+
 /// The command line's settings, which override each file's `[tool.asyncmod]`.
 fn overrides_from(args: &RunArgs) -> pyproject::Overrides {
     pyproject::Overrides {
@@ -338,6 +351,8 @@ fn execute(
             progress.inc(1);
             result
         })
+        // Memory stays flat however many files: only results with something to print are kept.
+        .filter(|result| !result.is_empty())
         .collect();
     progress.finish_and_clear();
     // The review needs every finding, to know which fixes the pull request did not ask for.

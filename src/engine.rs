@@ -230,6 +230,7 @@ pub fn fix_observed(
     if let Some(line) = crate::source::lone_carriage_return_line(source.as_bytes()) {
         return Err(Unanalysable::LoneCarriageReturn { line });
     }
+    let _reuse = syntax::TreeReuse::start();
     let style = Style::detect_in(source, parse(source).root_node());
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
     let mut current = source.to_string();

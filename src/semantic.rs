@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use tree_sitter::Node;
 
-use crate::syntax::{self, Index, is_async_def, text};
+use crate::syntax::{self, Index, field, is_async_def, kind, text};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Binding {
@@ -100,28 +100,25 @@ pub struct Model<'t> {
     root: Node<'t>,
     index: Index<'t>,
     scopes: RefCell<HashMap<usize, Rc<Scope>>>,
+    /// [`Model::qualified_name`] by node id: every transform asks it for the callee of every call.
+    qualified_names: RefCell<HashMap<usize, Option<String>>>,
 }
 
 /// The modules fixes may import. An unbound name equal to one of them is taken to mean it.
 pub const IMPORTABLE_BY_FIXES: &[&str] = &["asyncio", "trio", "anyio"];
-
-const SCOPE_KINDS: &[&str] = &[
-    "module",
-    "function_definition",
-    "lambda",
-    "class_definition",
-    "list_comprehension",
-    "set_comprehension",
-    "dictionary_comprehension",
-    "generator_expression",
-];
 
 const COMPREHENSION_KINDS: &[&str] =
     &["list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"];
 
 impl<'t> Model<'t> {
     pub fn new(source: &'t str, root: Node<'t>) -> Model<'t> {
-        Model { source, root, index: Index::build(root), scopes: RefCell::new(HashMap::new()) }
+        Model {
+            source,
+            root,
+            index: Index::build(root),
+            scopes: RefCell::new(HashMap::new()),
+            qualified_names: RefCell::new(HashMap::new()),
+        }
     }
 
     pub fn source(&self) -> &'t str {
@@ -139,7 +136,16 @@ impl<'t> Model<'t> {
 
     /// Where `node` runs: in a coroutine (and whether `await` may be inserted there) or not.
     pub fn context(&self, node: Node<'t>) -> Context {
-        self.context_along(std::iter::successors(Some(node), |n| n.parent()))
+        // Only scope nodes change the answer: walk those rather than every ancestor.
+        let mut no_await: Option<&'static str> = None;
+        for scope in self.index.scopes_around(node).filter(|&scope| scope != node) {
+            // Defaults, annotations and base classes are evaluated in the enclosing scope.
+            let in_body = field(scope, "body").is_some_and(|body| syntax::holds(body, node));
+            if let Some(context) = self.scope_context(scope, in_body, &mut no_await) {
+                return context;
+            }
+        }
+        Context::Sync
     }
 
     /// [`Model::context`] for a node given with its ancestors, innermost first (`node, parent,
@@ -151,51 +157,65 @@ impl<'t> Model<'t> {
         };
         for parent in chain {
             // Defaults, annotations and base classes are evaluated in the enclosing scope.
-            let in_body = parent.child_by_field_name("body") == Some(current);
-            match parent.kind() {
-                "lambda" | "function_definition" | "class_definition" if !in_body => {}
-                "lambda" => {
-                    if self.runs_in_thread(parent) {
-                        return Context::Sync;
-                    }
-                    no_await.get_or_insert("inside a lambda");
-                }
-                "generator_expression" => {
-                    no_await.get_or_insert("inside a generator expression");
-                }
-                "function_definition" => {
-                    return match (is_async_def(parent), no_await) {
-                        (true, None) => Context::Async,
-                        (true, Some(why)) => Context::AsyncNoAwait(why),
-                        (false, _) => Context::Sync,
-                    };
-                }
-                "class_definition" | "module" => return Context::Sync,
-                _ => {}
+            let in_body = field(parent, "body") == Some(current);
+            if let Some(context) = self.scope_context(parent, in_body, &mut no_await) {
+                return context;
             }
             current = parent;
         }
         Context::Sync
     }
 
+    /// What crossing `parent` on the way up from some code says about where that code runs:
+    /// the answer, or `None` to look further out (noting in `no_await` why `await` cannot go).
+    fn scope_context(
+        &self,
+        parent: Node<'t>,
+        in_body: bool,
+        no_await: &mut Option<&'static str>,
+    ) -> Option<Context> {
+        match kind(parent) {
+            "lambda" | "function_definition" | "class_definition" if !in_body => {}
+            "lambda" => {
+                if self.runs_in_thread(parent) {
+                    return Some(Context::Sync);
+                }
+                no_await.get_or_insert("inside a lambda");
+            }
+            "generator_expression" => {
+                no_await.get_or_insert("inside a generator expression");
+            }
+            "function_definition" => {
+                return Some(match (is_async_def(parent), *no_await) {
+                    (true, None) => Context::Async,
+                    (true, Some(why)) => Context::AsyncNoAwait(why),
+                    (false, _) => Context::Sync,
+                });
+            }
+            "class_definition" | "module" => return Some(Context::Sync),
+            _ => {}
+        }
+        None
+    }
+
     /// A lambda passed to `asyncio.to_thread(...)` or `loop.run_in_executor(...)` runs in a thread,
     /// where blocking is the point.
     fn runs_in_thread(&self, lambda: Node<'t>) -> bool {
         let outer = std::iter::successors(Some(lambda), |n| n.parent())
-            .find(|n| n.kind() != "parenthesized_expression" && n.kind() != "lambda")
+            .find(|n| kind(*n) != "parenthesized_expression" && kind(*n) != "lambda")
             .unwrap_or(lambda);
-        let Some(call) = (outer.kind() == "argument_list").then(|| outer.parent()).flatten() else {
+        let Some(call) = (kind(outer) == "argument_list").then(|| outer.parent()).flatten() else {
             return false;
         };
-        if call.kind() != "call" {
+        if kind(call) != "call" {
             return false;
         }
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = field(call, "function") else {
             return false;
         };
         let thread_runners = ["asyncio.to_thread", "anyio.to_thread.run_sync", "trio.to_thread.run_sync"];
         self.qualified_name(function).is_some_and(|name| thread_runners.contains(&name.as_str()))
-            || (function.kind() == "attribute"
+            || (kind(function) == "attribute"
                 && function
                     .child_by_field_name("attribute")
                     .is_some_and(|attr| text(attr, self.source) == "run_in_executor"))
@@ -204,15 +224,24 @@ impl<'t> Model<'t> {
     /// The fully qualified name of an identifier or dotted attribute expression that starts with
     /// an imported name: `t.sleep` after `import time as t` is `time.sleep`.
     pub fn qualified_name(&self, expr: Node<'t>) -> Option<String> {
+        if let Some(known) = self.qualified_names.borrow().get(&expr.id()) {
+            return known.clone();
+        }
+        let qualified = self.find_qualified_name(expr);
+        self.qualified_names.borrow_mut().insert(expr.id(), qualified.clone());
+        qualified
+    }
+
+    fn find_qualified_name(&self, expr: Node<'t>) -> Option<String> {
         // Iterative: a chain of thousands of attributes or parentheses must not overflow the stack.
         let mut attributes = Vec::new();
         let mut current = expr;
         let head = loop {
-            match current.kind() {
+            match kind(current) {
                 "parenthesized_expression" => current = current.named_child(0)?,
                 "attribute" => {
-                    attributes.push(text(current.child_by_field_name("attribute")?, self.source));
-                    current = current.child_by_field_name("object")?;
+                    attributes.push(text(field(current, "attribute")?, self.source));
+                    current = field(current, "object")?;
                 }
                 "identifier" => break current,
                 _ => return None,
@@ -252,23 +281,19 @@ impl<'t> Model<'t> {
     /// module's.
     fn lookup(&self, name: &str, at: Node<'t>) -> Option<(bool, Vec<Binding>)> {
         let mut innermost = true;
-        let mut current = Some(at);
-        while let Some(node) = current {
-            if SCOPE_KINDS.contains(&node.kind()) && node.kind() != "module" {
-                // A class body's names are invisible to the functions nested in it.
-                let visible = node.kind() != "class_definition" || innermost;
-                innermost = false;
-                if visible {
-                    let scope = self.scope(node);
-                    if scope.globals.contains(name) {
-                        break;
-                    }
-                    if let Some(bindings) = scope.bindings.get(name) {
-                        return Some((false, bindings.clone()));
-                    }
+        for node in self.index.scopes_around(at) {
+            // A class body's names are invisible to the functions nested in it.
+            let visible = kind(node) != "class_definition" || innermost;
+            innermost = false;
+            if visible {
+                let scope = self.scope(node);
+                if scope.globals.contains(name) {
+                    break;
+                }
+                if let Some(bindings) = scope.bindings.get(name) {
+                    return Some((false, bindings.clone()));
                 }
             }
-            current = node.parent();
         }
         self.scope(self.root).bindings.get(name).map(|bindings| (true, bindings.clone()))
     }
@@ -318,7 +343,7 @@ impl<'t> Model<'t> {
     pub fn is_loop_getter(&self, node: Node<'t>) -> bool {
         let Some(name) = node
             .child_by_field_name("function")
-            .filter(|_| node.kind() == "call")
+            .filter(|_| kind(node) == "call")
             .and_then(|f| self.qualified_name(f))
         else {
             return false;
@@ -333,12 +358,12 @@ impl<'t> Model<'t> {
         if self.is_loop_getter(receiver) {
             return Some(LoopReceiver::Known);
         }
-        let last_name = match receiver.kind() {
+        let last_name = match kind(receiver) {
             "identifier" => receiver,
-            "attribute" => receiver.child_by_field_name("attribute")?,
+            "attribute" => field(receiver, "attribute")?,
             _ => return None,
         };
-        if receiver.kind() == "identifier" && self.loop_variable_assignment(receiver, at).is_some() {
+        if kind(receiver) == "identifier" && self.loop_variable_assignment(receiver, at).is_some() {
             return Some(LoopReceiver::Known);
         }
         let name = text(last_name, self.source).to_ascii_lowercase();
@@ -353,17 +378,17 @@ impl<'t> Model<'t> {
     pub fn loop_variable_assignment(&self, name: Node<'t>, at: Node<'t>) -> Option<Node<'t>> {
         let wanted = text(name, self.source);
         let (_, bindings) = self.lookup(wanted, at)?;
-        let scope = std::iter::successors(Some(at), |n| n.parent())
-            .find(|n| matches!(n.kind(), "function_definition" | "module"))?;
-        let body = scope.child_by_field_name("body").unwrap_or(scope);
+        let scope =
+            self.index.scopes_around(at).find(|n| kind(*n) == "function_definition").unwrap_or(self.root);
+        let body = field(scope, "body").unwrap_or(scope);
         let mut getters = Vec::new();
         let mut stack = vec![body];
         while let Some(node) = stack.pop() {
-            match node.kind() {
+            match kind(node) {
                 "function_definition" | "class_definition" | "lambda" => continue,
                 "assignment"
-                    if node.child_by_field_name("left").is_some_and(|l| text(l, self.source) == wanted)
-                        && node.child_by_field_name("right").is_some_and(|r| self.is_loop_getter(r)) =>
+                    if field(node, "left").is_some_and(|l| text(l, self.source) == wanted)
+                        && field(node, "right").is_some_and(|r| self.is_loop_getter(r)) =>
                 {
                     getters.push(node)
                 }
@@ -385,7 +410,7 @@ impl<'t> Model<'t> {
     pub fn imports_any(&self, wanted: impl Fn(&str) -> bool) -> bool {
         self.index.imports.iter().any(|&statement| {
             let mut scope = Scope::default();
-            if statement.kind() == "import_statement" {
+            if kind(statement) == "import_statement" {
                 self.bind_import(statement, &mut scope);
             } else {
                 self.bind_import_from(statement, &mut scope);
@@ -407,17 +432,17 @@ impl<'t> Model<'t> {
 
     fn collect_scope(&self, node: Node<'t>) -> Scope {
         let mut scope = Scope::default();
-        match node.kind() {
+        match kind(node) {
             "function_definition" | "lambda" => {
-                if let Some(parameters) = node.child_by_field_name("parameters") {
+                if let Some(parameters) = field(node, "parameters") {
                     self.bind_parameters(parameters, &mut scope);
                 }
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = field(node, "body") {
                     self.collect_statements(body, &mut scope);
                 }
             }
             "class_definition" => {
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = field(node, "body") {
                     self.collect_statements(body, &mut scope);
                 }
             }
@@ -425,9 +450,9 @@ impl<'t> Model<'t> {
                 self.collect_statements(node, &mut scope);
                 // `global x` in a function that assigns `x` rebinds the module's `x`.
                 if self.source.contains("global") {
-                    for statement in syntax::descendants(node, |n| n.kind() == "global_statement") {
-                        let Some(function) = std::iter::successors(statement.parent(), |n| n.parent())
-                            .find(|n| n.kind() == "function_definition")
+                    for &statement in &self.index.globals {
+                        let Some(function) =
+                            self.index.scopes_around(statement).find(|n| kind(*n) == "function_definition")
                         else {
                             continue;
                         };
@@ -446,8 +471,8 @@ impl<'t> Model<'t> {
                 // Comprehensions bind their loop targets.
                 let mut cursor = node.walk();
                 for clause in node.named_children(&mut cursor) {
-                    if clause.kind() == "for_in_clause"
-                        && let Some(left) = clause.child_by_field_name("left")
+                    if kind(clause) == "for_in_clause"
+                        && let Some(left) = field(clause, "left")
                     {
                         self.bind_targets(left, &mut scope);
                     }
@@ -458,12 +483,13 @@ impl<'t> Model<'t> {
     }
 
     fn bind_parameters(&self, parameters: Node<'t>, scope: &mut Scope) {
-        for identifier in syntax::descendants(parameters, |n| n.kind() == "identifier") {
+        syntax::visit_with_ancestors(parameters, |identifier, ancestors, _| {
+            if kind(identifier) != "identifier" {
+                return;
+            }
             // Identifiers inside a default value or an annotation are uses, not parameters.
-            let is_name = identifier.parent().is_some_and(|p| match p.kind() {
-                "default_parameter" | "typed_default_parameter" => {
-                    p.child_by_field_name("name") == Some(identifier)
-                }
+            let is_name = ancestors.last().is_some_and(|&p| match kind(p) {
+                "default_parameter" | "typed_default_parameter" => field(p, "name") == Some(identifier),
                 "parameters"
                 | "lambda_parameters"
                 | "typed_parameter"
@@ -474,18 +500,19 @@ impl<'t> Model<'t> {
             if is_name {
                 scope.bind(text(identifier, self.source), Binding::Other);
             }
-        }
+        });
     }
 
     /// Walks the statements of a scope body without entering nested scopes.
     fn collect_statements(&self, body: Node<'t>, scope: &mut Scope) {
         let mut stack = vec![body];
+        let mut cursor = body.walk();
         while let Some(node) = stack.pop() {
-            match node.kind() {
+            match kind(node) {
                 "import_statement" => self.bind_import(node, scope),
                 "import_from_statement" => self.bind_import_from(node, scope),
                 "function_definition" | "class_definition" => {
-                    if let Some(name) = node.child_by_field_name("name") {
+                    if let Some(name) = field(node, "name") {
                         scope.bind(text(name, self.source), Binding::Other);
                     }
                     // Decorators, defaults and bases are evaluated here, but only walrus could
@@ -496,29 +523,29 @@ impl<'t> Model<'t> {
                 kind if COMPREHENSION_KINDS.contains(&kind) => {
                     // Only a walrus inside a comprehension binds in the enclosing scope.
                     for walrus in syntax::descendants(node, |n| n.kind() == "named_expression") {
-                        if let Some(name) = walrus.child_by_field_name("name") {
+                        if let Some(name) = field(walrus, "name") {
                             scope.bind(text(name, self.source), Binding::Other);
                         }
                     }
                     continue;
                 }
                 "assignment" | "augmented_assignment" | "for_statement" => {
-                    if let Some(left) = node.child_by_field_name("left") {
+                    if let Some(left) = field(node, "left") {
                         self.bind_targets(left, scope);
                     }
                 }
                 "as_pattern" => {
-                    if let Some(alias) = node.child_by_field_name("alias") {
+                    if let Some(alias) = field(node, "alias") {
                         self.bind_targets(alias, scope);
                     }
                 }
                 "except_clause" => {
-                    if let Some(alias) = node.child_by_field_name("alias") {
+                    if let Some(alias) = field(node, "alias") {
                         self.bind_targets(alias, scope);
                     }
                 }
                 "named_expression" => {
-                    if let Some(name) = node.child_by_field_name("name") {
+                    if let Some(name) = field(node, "name") {
                         scope.bind(text(name, self.source), Binding::Other);
                     }
                 }
@@ -537,22 +564,23 @@ impl<'t> Model<'t> {
                 "case_pattern" => {
                     // Capture patterns bind; dotted value patterns do not, but binding them too
                     // only makes resolution more conservative.
-                    for identifier in syntax::descendants(node, |n| n.kind() == "identifier") {
+                    for identifier in syntax::descendants(node, |n| kind(n) == "identifier") {
                         scope.bind(text(identifier, self.source), Binding::Other);
                     }
                 }
                 _ => {}
             }
-            let mut cursor = node.walk();
-            let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
-            stack.extend(children.into_iter().rev());
+            // One cursor for the whole walk: creating one per node allocates.
+            let first = stack.len();
+            stack.extend(node.named_children(&mut cursor));
+            stack[first..].reverse();
         }
     }
 
     fn bind_targets(&self, target: Node<'t>, scope: &mut Scope) {
         let mut stack = vec![target];
         while let Some(target) = stack.pop() {
-            match target.kind() {
+            match kind(target) {
                 "identifier" => scope.bind(text(target, self.source), Binding::Other),
                 "attribute" | "subscript" => {}
                 _ => {
@@ -566,7 +594,7 @@ impl<'t> Model<'t> {
     fn bind_import(&self, node: Node<'t>, scope: &mut Scope) {
         let mut cursor = node.walk();
         for name in node.children_by_field_name("name", &mut cursor) {
-            match name.kind() {
+            match kind(name) {
                 "dotted_name" => {
                     // `import os.path` binds `os`.
                     let full = text(name, self.source);
@@ -574,9 +602,7 @@ impl<'t> Model<'t> {
                     scope.bind(first, import_binding(node, first.to_string()));
                 }
                 "aliased_import" => {
-                    if let (Some(module), Some(alias)) =
-                        (name.child_by_field_name("name"), name.child_by_field_name("alias"))
-                    {
+                    if let (Some(module), Some(alias)) = (field(name, "name"), field(name, "alias")) {
                         scope.bind(
                             text(alias, self.source),
                             import_binding(node, dotted(module, self.source)),
@@ -589,20 +615,18 @@ impl<'t> Model<'t> {
     }
 
     fn bind_import_from(&self, node: Node<'t>, scope: &mut Scope) {
-        let Some(module) = node.child_by_field_name("module_name") else {
+        let Some(module) = field(node, "module_name") else {
             return;
         };
         let module = dotted(module, self.source);
         let mut cursor = node.walk();
         for name in node.children_by_field_name("name", &mut cursor) {
-            let (imported, local) = match name.kind() {
+            let (imported, local) = match kind(name) {
                 "dotted_name" => (name, name),
-                "aliased_import" => {
-                    match (name.child_by_field_name("name"), name.child_by_field_name("alias")) {
-                        (Some(imported), Some(alias)) => (imported, alias),
-                        _ => continue,
-                    }
-                }
+                "aliased_import" => match (field(name, "name"), field(name, "alias")) {
+                    (Some(imported), Some(alias)) => (imported, alias),
+                    _ => continue,
+                },
                 _ => continue,
             };
             // `from . import util` names the module `.util`, as `from .util import f` names `.util.f`.
@@ -620,11 +644,11 @@ fn dotted(node: Node, source: &str) -> String {
 
 fn import_binding(statement: Node, qualified: String) -> Binding {
     let unconditional = statement.parent().is_some_and(|parent| {
-        parent.kind() == "module"
-            || (parent.kind() == "block"
+        kind(parent) == "module"
+            || (kind(parent) == "block"
                 && parent
                     .parent()
-                    .is_some_and(|p| matches!(p.kind(), "function_definition" | "class_definition")))
+                    .is_some_and(|p| matches!(kind(p), "function_definition" | "class_definition")))
     });
     Binding::Import(ImportBinding { qualified, start: statement.start_byte(), unconditional })
 }
@@ -730,6 +754,27 @@ mod tests {
         assert_eq!(callee(nested_default, "time.sleep").1, Context::Async);
         let class_body = "import time\nasync def f():\n    class A:\n        time.sleep(1)\n";
         assert_eq!(callee(class_body, "time.sleep").1, Context::Sync);
+    }
+
+    #[test]
+    fn scope_table_agrees_with_parent_walk_for_every_node() {
+        let source = "import time\nlambda: time.sleep(1)\nclass A(B, key=lambda k: k):\n    x = [y for y in z]\n    \
+                      async def f(self, d=lambda: 1):\n        g = (h for h in (lambda: [i for i in j])())\n        \
+                      def inner():\n            return {k: v for k, v in w}\n        await time.sleep(0)\n";
+        let tree = parse(source);
+        let model = Model::new(source, tree.root_node());
+        let mut checked = 0;
+        for node in syntax::descendants(tree.root_node(), |_| true) {
+            let by_parent: Vec<Node> = std::iter::successors(Some(node), |n| n.parent())
+                .filter(|n| n.kind() != "module" && syntax::SCOPE_KINDS.contains(&n.kind()))
+                .collect();
+            let by_table: Vec<Node> = model.index().scopes_around(node).collect();
+            assert_eq!(by_table, by_parent, "{:?} {}", node.kind(), text(node, source));
+            let along = model.context_along(std::iter::successors(Some(node), |n| n.parent()));
+            assert_eq!(model.context(node), along, "{:?} {}", node.kind(), text(node, source));
+            checked += 1;
+        }
+        assert!(checked > 100);
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl Transform for DanglingTask {
         let mut helper: Option<(String, Option<Helper>)> = None;
         let mut anchor: Option<usize> = None;
         for &call in file.calls {
-            let Some(statement) = super::dropped_result_statement(call) else {
+            let Some(statement) = file.dropped_result_statement(call) else {
                 continue;
             };
             let Some(function) = call.child_by_field_name("function") else {

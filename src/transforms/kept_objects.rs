@@ -77,7 +77,13 @@ pub(crate) fn annotated_parameters<'t>(
     types: &[&str],
     noun: &str,
 ) -> Vec<Kept<'t>> {
-    let mut functions: Vec<Node> = file.calls.iter().filter_map(|c| enclosing_function(*c)).collect();
+    // The scope table answers without tree-sitter's parent(), a search from the root per step.
+    let scopes = file.model.index();
+    let mut functions: Vec<Node> = file
+        .calls
+        .iter()
+        .filter_map(|c| scopes.scopes_around(*c).find(|n| n.kind() == "function_definition"))
+        .collect();
     functions.sort_by_key(|f| f.start_byte());
     functions.dedup();
     let mut out = Vec::new();

@@ -33,7 +33,7 @@ impl Transform for MissingAwait {
         // Another module's coroutine function is reached through an imported name.
         let imported = file.project.map(|_| blocking::reachable_names(file.model));
         for &call in file.calls {
-            if super::dropped_result_statement(call).is_none() {
+            if file.dropped_result_statement(call).is_none() {
                 continue;
             }
             let Some(function) = call.child_by_field_name("function") else { continue };
@@ -125,8 +125,8 @@ impl MissingAwait {
                 if receiver.kind() != "identifier" || file.text(receiver) != "self" {
                     return None;
                 }
-                let class = std::iter::successors(call.parent(), |n| n.parent())
-                    .find(|n| n.kind() == "class_definition")?;
+                let class =
+                    file.model.index().scopes_around(call).find(|n| n.kind() == "class_definition")?;
                 (class.child_by_field_name("body")?, file.text(function.child_by_field_name("attribute")?))
             }
             _ => return None,

@@ -77,16 +77,12 @@ impl<'t> FileContext<'_, 't> {
     pub fn text(&self, node: Node) -> &'t str {
         &self.source[node.byte_range()]
     }
-}
 
-/// The statement that drops `call`'s result: `call(...)` or `(call(...))` on its own.
-pub(crate) fn dropped_result_statement(call: Node) -> Option<Node> {
-    let mut outer = call;
-    while let Some(parent) = outer.parent().filter(|p| p.kind() == "parenthesized_expression") {
-        outer = parent;
+    /// The statement that drops `call`'s result: `call(...)` or `(call(...))` on its own.
+    /// Read from the index: asking tree-sitter for parents costs a search from the root per call.
+    pub fn dropped_result_statement(&self, call: Node) -> Option<Node<'t>> {
+        self.model.index().dropped_results.get(&call.id()).copied()
     }
-    let statement = outer.parent().filter(|p| p.kind() == "expression_statement")?;
-    (statement.named_child_count() == 1).then_some(statement)
 }
 
 static ALL: &[&dyn Transform] = &[
