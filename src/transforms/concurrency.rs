@@ -230,6 +230,35 @@ pub(crate) fn binds(file: &FileContext, target: Node) -> Vec<String> {
     out
 }
 
+/// The first of the `bound` paths (from [`binds`]) that code outside the statement at `at` can
+/// read without it showing in the statement's text: a name declared `global` or `nonlocal`, a
+/// name a function, lambda or class nested in the same function refers to (a closure), or an
+/// attribute or item of an object that is not the function's own (a module-level `config`). A
+/// called function may read such a binding, so no call after it may start before it is made.
+pub(crate) fn visible_elsewhere(file: &FileContext, at: Node, bound: &[String]) -> Option<String> {
+    let function =
+        std::iter::successors(at.parent(), |n| n.parent()).find(|n| n.kind() == "function_definition")?;
+    let root_of = |path: &str| path.split(['.', '[']).next().unwrap_or_default().to_string();
+    let declared =
+        syntax::descendants(function, |n| matches!(n.kind(), "global_statement" | "nonlocal_statement"));
+    let nested = syntax::descendants(function, |n| {
+        n != function && matches!(n.kind(), "function_definition" | "lambda" | "class_definition")
+    });
+    bound
+        .iter()
+        .find(|path| {
+            let root = root_of(path);
+            let names_root = |scope: &Node| {
+                syntax::find_first(*scope, |n| n.kind() == "identifier" && file.text(n) == root).is_some()
+            };
+            let outside_object = root != path.as_str()
+                && (file.model.resolves_to_module_scope(&root, at)
+                    || file.model.resolve(&root, at) == Resolved::Unbound);
+            outside_object || declared.iter().any(names_root) || nested.iter().any(names_root)
+        })
+        .cloned()
+}
+
 /// Names bound by walrus expressions inside `node`.
 pub(crate) fn walrus_binds(file: &FileContext, node: Node) -> Vec<String> {
     syntax::descendants(node, |n| n.kind() == "named_expression")

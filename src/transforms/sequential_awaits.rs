@@ -27,6 +27,8 @@ struct Step<'t> {
     call: Node<'t>,
     reads: Vec<String>,
     binds: Vec<String>,
+    /// A bound name other code may read (a global, a closure's variable): later calls may read it.
+    seen_elsewhere: Option<String>,
     receiver: Option<String>,
 }
 
@@ -56,12 +58,13 @@ impl Transform for SequentialAwaits {
                     self.flush(file, &mut run, findings);
                     continue;
                 };
-                let depends = run.iter().any(|earlier| {
-                    step.reads
-                        .iter()
-                        .chain(&step.binds)
-                        .any(|read| earlier.binds.iter().any(|bound| concurrency::overlaps(read, bound)))
-                });
+                let depends =
+                    run.iter().any(|earlier| {
+                        earlier.seen_elsewhere.is_some()
+                            || step.reads.iter().chain(&step.binds).any(|read| {
+                                earlier.binds.iter().any(|bound| concurrency::overlaps(read, bound))
+                            })
+                    });
                 if depends {
                     self.flush(file, &mut run, findings);
                 } else if let Some((earlier, shared)) = run
@@ -115,6 +118,7 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
     }
     let mut binds = concurrency::binds(file, target);
     binds.extend(concurrency::walrus_binds(file, call));
+    let seen_elsewhere = concurrency::visible_elsewhere(file, statement, &binds);
     Some(Step {
         statement,
         target,
@@ -122,6 +126,7 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
         call,
         reads: concurrency::reads(file, call),
         binds,
+        seen_elsewhere,
         receiver: concurrency::receiver(file, call),
     })
 }
