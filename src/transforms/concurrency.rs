@@ -199,7 +199,7 @@ fn is_keyword_name(node: Node) -> bool {
         .is_some_and(|p| p.kind() == "keyword_argument" && p.child_by_field_name("name") == Some(node))
 }
 
-fn compact(text: &str) -> String {
+pub(crate) fn compact(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace() && *c != '\\').collect()
 }
 

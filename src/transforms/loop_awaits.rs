@@ -474,14 +474,18 @@ impl LoopAwaits {
     }
 }
 
-/// Whether the module defines `async def name` at top level (and binds `name` nothing else):
-/// the helper, added by an earlier run and maybe reformatted since.
+/// Whether the module defines `async def name(limit, *awaitables)` at top level (and binds `name`
+/// nothing else): the helper, added by an earlier run and maybe reformatted since. A function of
+/// that name with other parameters is the user's own, which the loops must not call.
 fn defines_async_function(file: &FileContext, name: &str) -> bool {
     let root = file.model.root();
     let mut cursor = root.walk();
     let defined = root.named_children(&mut cursor).any(|statement| {
         syntax::is_async_def(statement)
             && statement.child_by_field_name("name").is_some_and(|n| file.text(n) == name)
+            && statement
+                .child_by_field_name("parameters")
+                .is_some_and(|p| concurrency::compact(file.text(p)) == "(limit,*awaitables)")
     });
     defined && file.model.resolve(name, root) == Resolved::Other
 }
