@@ -233,7 +233,7 @@ pub(crate) fn binds(file: &FileContext, target: Node) -> Vec<String> {
 /// The first of the `bound` paths (from [`binds`]) that code outside the statement at `at` can
 /// read without it showing in the statement's text: a name declared `global` or `nonlocal`, a
 /// name a function, lambda or class nested in the same function refers to (a closure), or an
-/// attribute or item of an object that is not the function's own (a module-level `config`). A
+/// object that is not the function's own (a module-level `config` or `cache`). A
 /// called function may read such a binding, so no call after it may start before it is made.
 pub(crate) fn visible_elsewhere(file: &FileContext, at: Node, bound: &[String]) -> Option<String> {
     let function =
@@ -251,9 +251,10 @@ pub(crate) fn visible_elsewhere(file: &FileContext, at: Node, bound: &[String]) 
             let names_root = |scope: &Node| {
                 syntax::find_first(*scope, |n| n.kind() == "identifier" && file.text(n) == root).is_some()
             };
-            let outside_object = root != path.as_str()
-                && (file.model.resolves_to_module_scope(&root, at)
-                    || file.model.resolve(&root, at) == Resolved::Unbound);
+            // A name the function assigns is its own local unless declared otherwise, so this
+            // finds the objects it changes without binding them (`cache[k] = ...`, `config.x = ...`).
+            let outside_object = file.model.resolves_to_module_scope(&root, at)
+                || file.model.resolve(&root, at) == Resolved::Unbound;
             outside_object || declared.iter().any(names_root) || nested.iter().any(names_root)
         })
         .cloned()

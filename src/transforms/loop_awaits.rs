@@ -247,6 +247,19 @@ impl LoopAwaits {
         if !concurrency::walrus_binds(file, call).is_empty() {
             return None;
         }
+        if let Some(name) = concurrency::visible_elsewhere(file, call, &written) {
+            return Some(Err(format!(
+                "`{name}` can be read by other code (it is global, or a nested function reads it): a \
+                 call may read what the earlier iterations put in it"
+            )));
+        }
+        let loop_names = target.map(|t| concurrency::binds(file, t)).unwrap_or_default();
+        if let Some(name) = concurrency::visible_elsewhere(file, call, &loop_names) {
+            return Some(Err(format!(
+                "the loop variable `{name}` can be read by other code (it is global, or a nested function \
+                 reads it): a call may read it, and a gather does not set it item by item"
+            )));
+        }
         if let Some(why) = concurrency::not_startable_early(file, call) {
             return Some(Err(format!("the call cannot start early: {why}")));
         }
