@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
+use crate::config::PythonVersion;
 use crate::semantic::Resolved;
 use crate::syntax;
 use crate::transforms::FileContext;
@@ -291,14 +292,22 @@ pub(crate) fn receiver(file: &FileContext, call: Node) -> Option<String> {
     Some(compact(file.text(object)))
 }
 
-/// Whether a `TaskGroup` at `node` would change which `except` clause runs: it sits in the body
-/// of a `try` whose `except` clauses name specific exceptions, which an `ExceptionGroup` does not
-/// match.
-pub(crate) fn in_try_with_specific_excepts(file: &FileContext, node: Node) -> bool {
+/// Why a `TaskGroup` at `node` would change which handler catches a failure, if it would: it
+/// sits in the body of a `try` whose `except` clauses name specific exceptions, or (before Python
+/// 3.12, whose `suppress` looks into groups) in a `with contextlib.suppress(...)` of specific
+/// exceptions. Neither matches the `ExceptionGroup` a TaskGroup raises.
+pub(crate) fn taskgroup_changes_handler(file: &FileContext, node: Node) -> Option<&'static str> {
+    let is_specific = |caught: Node| {
+        let caught = match caught.kind() {
+            "as_pattern" => caught.named_child(0).unwrap_or(caught),
+            _ => caught,
+        };
+        !matches!(file.text(caught), "Exception" | "BaseException")
+    };
     let mut current = node;
     while let Some(parent) = current.parent() {
         match parent.kind() {
-            "function_definition" | "lambda" | "class_definition" | "module" => return false,
+            "function_definition" | "lambda" | "class_definition" | "module" => return None,
             "try_statement" if parent.child_by_field_name("body") == Some(current) => {
                 let mut cursor = parent.walk();
                 let specific = parent
@@ -307,23 +316,44 @@ pub(crate) fn in_try_with_specific_excepts(file: &FileContext, node: Node) -> bo
                     .any(|clause| {
                         let mut c = clause.walk();
                         let caught = clause.named_children(&mut c).find(|n| n.kind() != "block");
-                        caught.is_some_and(|caught| {
-                            let caught = match caught.kind() {
-                                "as_pattern" => caught.named_child(0).unwrap_or(caught),
-                                _ => caught,
-                            };
-                            !matches!(file.text(caught), "Exception" | "BaseException")
-                        })
+                        caught.is_some_and(is_specific)
                     });
                 if specific {
-                    return true;
+                    return Some(
+                        "it is inside a `try` whose `except` clauses name specific exceptions; a TaskGroup \
+                         raises an `ExceptionGroup`, which they would not catch",
+                    );
+                }
+            }
+            "with_statement" if file.settings.target < PythonVersion { minor: 12 } => {
+                let suppresses_specific = syntax::descendants(parent, |n| n.kind() == "with_item")
+                    .into_iter()
+                    .filter(|item| item.parent().and_then(|c| c.parent()) == Some(parent))
+                    .filter_map(|item| item.named_child(0).filter(|v| v.kind() == "call"))
+                    .filter(|call| {
+                        call.child_by_field_name("function")
+                            .and_then(|f| file.model.qualified_name(f))
+                            .is_some_and(|name| name == "contextlib.suppress")
+                    })
+                    .any(|call| {
+                        let Some(arguments) = call.child_by_field_name("arguments") else { return true };
+                        let mut cursor = arguments.walk();
+                        let mut caught =
+                            arguments.named_children(&mut cursor).filter(|a| a.kind() != "comment");
+                        caught.any(is_specific)
+                    });
+                if suppresses_specific {
+                    return Some(
+                        "it is inside `contextlib.suppress(...)` of specific exceptions, which before Python \
+                         3.12 does not suppress the `ExceptionGroup` a TaskGroup raises",
+                    );
                 }
             }
             _ => {}
         }
         current = parent;
     }
-    false
+    None
 }
 
 /// Names for new locals that clash with nothing the function around them uses (its locals, the

@@ -103,12 +103,8 @@ impl GatherToTaskgroup {
         if statement.named_child_count() != 1 {
             return Err("the gather is part of a larger statement; rewrite it by hand".into());
         }
-        if concurrency::in_try_with_specific_excepts(file, statement) {
-            return Err(
-                "it is inside a `try` whose `except` clauses name specific exceptions; a TaskGroup raises an \
-                 `ExceptionGroup`, which they would not catch"
-                    .into(),
-            );
+        if let Some(why) = concurrency::taskgroup_changes_handler(file, statement) {
+            return Err(why.into());
         }
         let indent =
             concurrency::line_indent(file, statement).ok_or("the statement does not start its own line")?;

@@ -197,7 +197,7 @@ impl SequentialAwaits {
         let mut names = FreshNames::new(file, first.statement);
         let taskgroup = file.settings.prefer.contains("taskgroup")
             && file.settings.target >= TASKGROUP_SINCE
-            && !concurrency::in_try_with_specific_excepts(file, first.statement);
+            && concurrency::taskgroup_changes_handler(file, first.statement).is_none();
         let nl = file.style.newline;
         let mut code = String::new();
         let kept: Vec<std::ops::Range<usize>> = steps
