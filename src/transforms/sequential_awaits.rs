@@ -113,7 +113,12 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
         "pattern_list" | "tuple_pattern" | "list_pattern" => annotation.is_none(),
         _ => false,
     };
-    if !target_ok || concurrency::not_startable_early(file, call).is_some() {
+    // A target is evaluated after the calls of the whole run: one that calls something
+    // (`d[next(it)] = ...`) would move that call after the later awaits.
+    if !target_ok
+        || concurrency::side_effect(file, target).is_some()
+        || concurrency::not_startable_early(file, call).is_some()
+    {
         return None;
     }
     let mut binds = concurrency::binds(file, target);
