@@ -321,7 +321,7 @@ impl LoopAwaits {
             }
             let inside_this_loop =
                 node.start_byte() <= identifier.start_byte() && identifier.end_byte() <= node.end_byte();
-            if inside_this_loop {
+            if inside_this_loop || in_comprehension_binding(file, identifier, name) {
                 continue;
             }
             let before = identifier.end_byte() <= node.start_byte();
@@ -566,6 +566,38 @@ fn iterable_ok(file: &FileContext, iterable: Node) -> Result<(), String> {
         )),
         None => Ok(()),
     }
+}
+
+/// Whether `identifier` is inside a comprehension whose own `for` clause binds `name`: it names
+/// the comprehension's variable (a scope of its own), not the loop's.
+fn in_comprehension_binding(file: &FileContext, identifier: Node, name: &str) -> bool {
+    std::iter::successors(identifier.parent(), |n| n.parent())
+        .take_while(|n| !matches!(n.kind(), "function_definition" | "lambda" | "class_definition"))
+        .filter(|n| {
+            matches!(
+                n.kind(),
+                "list_comprehension"
+                    | "set_comprehension"
+                    | "dictionary_comprehension"
+                    | "generator_expression"
+            )
+        })
+        .any(|comprehension| {
+            let mut cursor = comprehension.walk();
+            let clauses: Vec<Node> =
+                comprehension.named_children(&mut cursor).filter(|c| c.kind() == "for_in_clause").collect();
+            // The first clause's iterable is evaluated outside (`[x for x in x]` reads the loop's `x`).
+            let outer_iterable = clauses.first().and_then(|c| c.child_by_field_name("right"));
+            let in_outer_iterable = outer_iterable.is_some_and(|iterable| {
+                iterable.start_byte() <= identifier.start_byte()
+                    && identifier.end_byte() <= iterable.end_byte()
+            });
+            !in_outer_iterable
+                && clauses
+                    .iter()
+                    .filter_map(|clause| clause.child_by_field_name("left"))
+                    .any(|left| concurrency::binds(file, left).iter().any(|bound| bound == name))
+        })
 }
 
 /// Whether an identifier is a plain rebinding: `name = ...` or `for name in ...`.
