@@ -11,6 +11,7 @@ use crate::finding::{Edit, Finding, Fix, Helper, Safety, Severity};
 use crate::semantic::{Context, ModuleRef, Resolved};
 use crate::syntax;
 use crate::transforms::concurrency::{self, FreshNames};
+use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
 
 pub struct LoopAwaits;
@@ -210,6 +211,12 @@ impl LoopAwaits {
                 refused =
                     Err(format!("a `for` or `if` clause has {}", why.trim_start_matches("its arguments ")));
             }
+        }
+        if refused.is_ok() && statements::in_debug_field(node) {
+            refused =
+                Err("the comprehension is in a self-documenting f-string field (`{...=}`), which prints \
+                 its source text"
+                    .to_string());
         }
         let bounded = fors.len() == 1 && is_bounded(file, iterable);
         Some(Shape { node, call, target: first, iterable, collect: Collect::Discard, bounded, refused })
