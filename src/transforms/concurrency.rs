@@ -261,6 +261,78 @@ pub(crate) fn visible_elsewhere(file: &FileContext, at: Node, bound: &[String]) 
         .cloned()
 }
 
+/// What a collection is known to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Built {
+    List,
+    Dict,
+}
+
+/// What the plain name `collection` is built as in the function around `at`: every binding of
+/// it there is `name = []` / `list(...)` / a list comprehension (or the dict equivalents).
+pub(crate) fn built_as(file: &FileContext, collection: Node, at: Node) -> Option<Built> {
+    if collection.kind() != "identifier" {
+        return None;
+    }
+    let name = file.text(collection);
+    let function =
+        std::iter::successors(Some(at), |n| n.parent()).find(|n| n.kind() == "function_definition")?;
+    let mut built = None;
+    for occurrence in syntax::descendants(function, |n| n.kind() == "identifier" && file.text(n) == name) {
+        let parent = occurrence.parent()?;
+        let is_assigned =
+            parent.kind() == "assignment" && parent.child_by_field_name("left") == Some(occurrence);
+        if is_assigned {
+            let value = parent.child_by_field_name("right")?;
+            let kind = match value.kind() {
+                "list" | "list_comprehension" => Built::List,
+                "dictionary" | "dictionary_comprehension" => Built::Dict,
+                "call" => {
+                    let builtin = value
+                        .child_by_field_name("function")
+                        .map(|f| file.text(f))
+                        .filter(|f| file.model.resolve(f, value) == Resolved::Unbound);
+                    match builtin {
+                        Some("list") => Built::List,
+                        Some("dict") => Built::Dict,
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            };
+            if built.is_some_and(|b| b != kind) {
+                return None;
+            }
+            built = Some(kind);
+            continue;
+        }
+        let binds_otherwise = matches!(
+            parent.kind(),
+            "augmented_assignment"
+                | "assignment"
+                | "for_statement"
+                | "for_in_clause"
+                | "pattern_list"
+                | "tuple_pattern"
+                | "list_pattern"
+                | "parameters"
+                | "typed_parameter"
+                | "default_parameter"
+                | "typed_default_parameter"
+                | "named_expression"
+                | "global_statement"
+                | "nonlocal_statement"
+                | "as_pattern_target"
+                | "with_item"
+        ) && parent.child_by_field_name("right") != Some(occurrence)
+            && parent.child_by_field_name("value") != Some(occurrence);
+        if binds_otherwise {
+            return None;
+        }
+    }
+    built
+}
+
 /// Names bound by walrus expressions inside `node`.
 pub(crate) fn walrus_binds(file: &FileContext, node: Node) -> Vec<String> {
     syntax::descendants(node, |n| n.kind() == "named_expression")

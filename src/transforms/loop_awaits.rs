@@ -270,6 +270,17 @@ impl LoopAwaits {
         if let Some(why) = concurrency::not_startable_early(file, call) {
             return Some(Err(format!("the call cannot start early: {why}")));
         }
+        let shared_list = statements::arguments(call)
+            .into_iter()
+            .map(|argument| statements::keyword(file, argument).map_or(argument, |(_, value)| value))
+            .find(|value| concurrency::built_as(file, *value, call).is_some());
+        if let Some(list) = shared_list.filter(|_| !file.settings.gather_same_receiver) {
+            return Some(Err(format!(
+                "every call gets `{}` (a list or dict built here), which a call may change while the others \
+                 read it; pass --gather-same-receiver if no call changes it",
+                file.text(list)
+            )));
+        }
         if let Collect::Store { key, .. } = collect
             && let Some(why) = concurrency::side_effect(file, *key)
         {
@@ -380,7 +391,7 @@ impl LoopAwaits {
             Collect::Discard => code.push_str(&gathered(iterable)),
             Collect::Append { list } => {
                 let list_text = file.text(*list);
-                if built_as(file, *list, shape.node) == Some(Built::List) {
+                if concurrency::built_as(file, *list, shape.node) == Some(concurrency::Built::List) {
                     code.push_str(&format!("{list_text}.extend({})", gathered(iterable)));
                 } else {
                     // Not known to be a list: keep calling the `append` the loop called.
@@ -410,7 +421,7 @@ impl LoopAwaits {
                     format!("[{} for {target} in {items}]", file.text(*key))
                 };
                 let mapping_text = file.text(*mapping);
-                if built_as(file, *mapping, shape.node) == Some(Built::Dict) {
+                if concurrency::built_as(file, *mapping, shape.node) == Some(concurrency::Built::Dict) {
                     code.push_str(&format!("{mapping_text}.update(zip({keys}, {}))", gathered(&items)));
                 } else {
                     // Not known to be a dict (a list filled by index has no `update`): keep the
@@ -631,78 +642,6 @@ fn is_bounded(file: &FileContext, iterable: Node) -> bool {
         }
         _ => false,
     }
-}
-
-/// What a collection the loop fills is known to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Built {
-    List,
-    Dict,
-}
-
-/// What the plain name `collection` is built as in the function around `at`: every binding of
-/// it there is `name = []` / `list(...)` / a list comprehension (or the dict equivalents).
-fn built_as(file: &FileContext, collection: Node, at: Node) -> Option<Built> {
-    if collection.kind() != "identifier" {
-        return None;
-    }
-    let name = file.text(collection);
-    let function =
-        std::iter::successors(Some(at), |n| n.parent()).find(|n| n.kind() == "function_definition")?;
-    let mut built = None;
-    for occurrence in syntax::descendants(function, |n| n.kind() == "identifier" && file.text(n) == name) {
-        let parent = occurrence.parent()?;
-        let is_assigned =
-            parent.kind() == "assignment" && parent.child_by_field_name("left") == Some(occurrence);
-        if is_assigned {
-            let value = parent.child_by_field_name("right")?;
-            let kind = match value.kind() {
-                "list" | "list_comprehension" => Built::List,
-                "dictionary" | "dictionary_comprehension" => Built::Dict,
-                "call" => {
-                    let builtin = value
-                        .child_by_field_name("function")
-                        .map(|f| file.text(f))
-                        .filter(|f| file.model.resolve(f, value) == Resolved::Unbound);
-                    match builtin {
-                        Some("list") => Built::List,
-                        Some("dict") => Built::Dict,
-                        _ => return None,
-                    }
-                }
-                _ => return None,
-            };
-            if built.is_some_and(|b| b != kind) {
-                return None;
-            }
-            built = Some(kind);
-            continue;
-        }
-        let binds_otherwise = matches!(
-            parent.kind(),
-            "augmented_assignment"
-                | "assignment"
-                | "for_statement"
-                | "for_in_clause"
-                | "pattern_list"
-                | "tuple_pattern"
-                | "list_pattern"
-                | "parameters"
-                | "typed_parameter"
-                | "default_parameter"
-                | "typed_default_parameter"
-                | "named_expression"
-                | "global_statement"
-                | "nonlocal_statement"
-                | "as_pattern_target"
-                | "with_item"
-        ) && parent.child_by_field_name("right") != Some(occurrence)
-            && parent.child_by_field_name("value") != Some(occurrence);
-        if binds_otherwise {
-            return None;
-        }
-    }
-    built
 }
 
 /// Whether iterating twice gives the same items without side effects: a literal or `range`.

@@ -11,6 +11,7 @@ use crate::semantic::Context;
 use crate::suppress;
 use crate::syntax;
 use crate::transforms::concurrency::{self, FreshNames};
+use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
 
 pub struct SequentialAwaits;
@@ -27,6 +28,8 @@ struct Step<'t> {
     call: Node<'t>,
     reads: Vec<String>,
     binds: Vec<String>,
+    /// The function's own lists and dicts passed to the call as arguments.
+    containers: Vec<String>,
     /// A bound name other code may read (a global, a closure's variable): later calls may read it.
     seen_elsewhere: Option<String>,
     receiver: Option<String>,
@@ -73,6 +76,13 @@ impl Transform for SequentialAwaits {
                     .filter(|_| !file.settings.gather_same_receiver)
                 {
                     findings.push(same_receiver(file, earlier, &step, &shared));
+                    self.flush(file, &mut run, findings);
+                } else if let Some((earlier, list)) = run
+                    .iter()
+                    .find_map(|earlier| shared_container(earlier, &step).map(|list| (earlier, list)))
+                    .filter(|_| !file.settings.gather_same_receiver)
+                {
+                    findings.push(same_container(file, earlier, &step, &list));
                     self.flush(file, &mut run, findings);
                 }
                 run.push(step);
@@ -124,6 +134,12 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
     let mut binds = concurrency::binds(file, target);
     binds.extend(concurrency::walrus_binds(file, call));
     let seen_elsewhere = concurrency::visible_elsewhere(file, statement, &binds);
+    let containers = statements::arguments(call)
+        .into_iter()
+        .map(|argument| statements::keyword(file, argument).map_or(argument, |(_, value)| value))
+        .filter(|value| concurrency::built_as(file, *value, statement).is_some())
+        .map(|value| file.text(value).to_string())
+        .collect();
     Some(Step {
         statement,
         target,
@@ -131,6 +147,7 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
         call,
         reads: concurrency::reads(file, call),
         binds,
+        containers,
         seen_elsewhere,
         receiver: concurrency::receiver(file, call),
     })
@@ -143,6 +160,32 @@ fn shared_object(earlier: &Step, later: &Step) -> Option<String> {
         receiver.clone().filter(|r| other.reads.iter().any(|read| concurrency::overlaps(read, r)))
     };
     used_by(&earlier.receiver, later).or_else(|| used_by(&later.receiver, earlier))
+}
+
+/// A list or dict of the function's own that one call gets as an argument and the other reads
+/// (`await collect(found, a)` then `await collect(found, b)`): the calls may fill it, and would
+/// interleave their changes.
+fn shared_container(earlier: &Step, later: &Step) -> Option<String> {
+    let read_by = |step: &Step, other: &Step| {
+        step.containers
+            .iter()
+            .find(|c| other.reads.iter().any(|read| concurrency::overlaps(read, c)))
+            .cloned()
+    };
+    read_by(earlier, later).or_else(|| read_by(later, earlier))
+}
+
+/// The hint for two awaits that get the same list or dict, which are not gathered by default.
+fn same_container(file: &FileContext, earlier: &Step, later: &Step, list: &str) -> Finding {
+    let finding = Finding {
+        range: earlier.statement.start_byte()..later.statement.end_byte(),
+        ..file.finding(ID, earlier.statement, format!("two awaits in a row both use `{list}`"))
+    };
+    Finding { severity: Severity::Hint, ..finding }.report_only(format!(
+        "a call may change `{list}` (a list or dict built here) while the other reads it, so running \
+         them at once could interleave the changes; they are not gathered; pass --gather-same-receiver \
+         if neither changes `{list}`"
+    ))
 }
 
 /// The hint for two independent awaits on one object, which are not gathered by default.
