@@ -30,6 +30,8 @@ struct Step<'t> {
     binds: Vec<String>,
     /// The function's own lists and dicts passed to the call as arguments.
     containers: Vec<String>,
+    /// The objects passed whole to the call as arguments (`user` in `save(user)`).
+    passed: Vec<String>,
     /// A bound name other code may read (a global, a closure's variable): later calls may read it.
     seen_elsewhere: Option<String>,
     receiver: Option<String>,
@@ -134,11 +136,19 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
     let mut binds = concurrency::binds(file, target);
     binds.extend(concurrency::walrus_binds(file, call));
     let seen_elsewhere = concurrency::visible_elsewhere(file, statement, &binds);
-    let containers = statements::arguments(call)
+    let values: Vec<Node> = statements::arguments(call)
         .into_iter()
         .map(|argument| statements::keyword(file, argument).map_or(argument, |(_, value)| value))
-        .filter(|value| concurrency::built_as(file, *value, statement).is_some())
-        .map(|value| file.text(value).to_string())
+        .collect();
+    let containers = values
+        .iter()
+        .filter(|value| concurrency::built_as(file, **value, statement).is_some())
+        .map(|value| file.text(*value).to_string())
+        .collect();
+    let passed = values
+        .iter()
+        .filter(|value| matches!(value.kind(), "identifier" | "attribute"))
+        .map(|value| concurrency::compact(file.text(*value)))
         .collect();
     Some(Step {
         statement,
@@ -148,18 +158,28 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
         reads: concurrency::reads(file, call),
         binds,
         containers,
+        passed,
         seen_elsewhere,
         receiver: concurrency::receiver(file, call),
     })
 }
 
 /// The object two calls both work on, if one's receiver is the other's receiver or is read by
-/// it (`app.login_user(...)` then `api_request(app, ...)`).
+/// it (`app.login_user(...)` then `api_request(app, ...)`), or the later call's arguments read a
+/// part of an object passed to the earlier one (`save(user)` then `notify(user.email)`): gathered,
+/// that part would be read before the earlier call runs.
 fn shared_object(earlier: &Step, later: &Step) -> Option<String> {
     let used_by = |receiver: &Option<String>, other: &Step| {
         receiver.clone().filter(|r| other.reads.iter().any(|read| concurrency::overlaps(read, r)))
     };
-    used_by(&earlier.receiver, later).or_else(|| used_by(&later.receiver, earlier))
+    let part_read = earlier
+        .passed
+        .iter()
+        .find(|object| {
+            later.reads.iter().any(|read| read.len() > object.len() && concurrency::overlaps(read, object))
+        })
+        .cloned();
+    used_by(&earlier.receiver, later).or_else(|| used_by(&later.receiver, earlier)).or(part_read)
 }
 
 /// A list or dict of the function's own that one call gets as an argument and the other reads
