@@ -79,6 +79,13 @@ impl Transform for SequentialAwaits {
                 {
                     findings.push(same_receiver(file, earlier, &step, &shared));
                     self.flush(file, &mut run, findings);
+                } else if let Some(earlier) = run
+                    .iter()
+                    .find(|earlier| same_call(file, earlier, &step))
+                    .filter(|_| !file.settings.gather_same_receiver)
+                {
+                    findings.push(repeated_call(file, earlier, &step));
+                    self.flush(file, &mut run, findings);
                 } else if let Some((earlier, list)) = run
                     .iter()
                     .find_map(|earlier| shared_container(earlier, &step).map(|list| (earlier, list)))
@@ -180,6 +187,29 @@ fn shared_object(earlier: &Step, later: &Step) -> Option<String> {
         })
         .cloned();
     used_by(&earlier.receiver, later).or_else(|| used_by(&later.receiver, earlier)).or(part_read)
+}
+
+/// Whether two steps make the very same call (`await next_message()` twice): each likely takes
+/// the next item of something, and gathered, which result lands in which target is a race.
+fn same_call(file: &FileContext, earlier: &Step, later: &Step) -> bool {
+    concurrency::compact(file.text(earlier.call)) == concurrency::compact(file.text(later.call))
+}
+
+/// The hint for the same call awaited twice in a row, which is not gathered by default.
+fn repeated_call(file: &FileContext, earlier: &Step, later: &Step) -> Finding {
+    let finding = Finding {
+        range: earlier.statement.start_byte()..later.statement.end_byte(),
+        ..file.finding(
+            ID,
+            earlier.statement,
+            format!("`{}` is awaited twice in a row", file.text(later.call)),
+        )
+    };
+    Finding { severity: Severity::Hint, ..finding }.report_only(
+        "the same call made twice likely takes the next item of something (a message, an id, a \
+         chunk), so the order of the results matters and they are not gathered; pass \
+         --gather-same-receiver if the calls are independent",
+    )
 }
 
 /// A list or dict of the function's own that one call gets as an argument and the other reads
