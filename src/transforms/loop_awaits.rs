@@ -237,7 +237,11 @@ impl LoopAwaits {
             Collect::Append { list } => concurrency::binds(file, *list),
             Collect::Store { mapping, .. } => concurrency::binds(file, *mapping),
         };
-        let reads = concurrency::reads(file, call);
+        let mut reads = concurrency::reads(file, call);
+        if let Collect::Store { key, .. } = collect {
+            // The keys are all computed before the first store (`out[len(out)] = ...`).
+            reads.extend(concurrency::reads(file, *key));
+        }
         if reads.iter().any(|r| written.iter().any(|w| concurrency::overlaps(r, w))) {
             return None;
         }
