@@ -242,8 +242,15 @@ pub(crate) fn visible_elsewhere(file: &FileContext, at: Node, bound: &[String]) 
     let root_of = |path: &str| path.split(['.', '[']).next().unwrap_or_default().to_string();
     let declared =
         syntax::descendants(function, |n| matches!(n.kind(), "global_statement" | "nonlocal_statement"));
+    // A nested function can only be called once its `def` has run: before the statement, or
+    // anywhere in a loop around it (an earlier iteration defined it).
+    let in_loop = std::iter::successors(at.parent(), |n| n.parent())
+        .take_while(|n| *n != function)
+        .any(|n| matches!(n.kind(), "for_statement" | "while_statement"));
     let nested = syntax::descendants(function, |n| {
-        n != function && matches!(n.kind(), "function_definition" | "lambda" | "class_definition")
+        n != function
+            && matches!(n.kind(), "function_definition" | "lambda" | "class_definition")
+            && (in_loop || n.start_byte() < at.start_byte())
     });
     bound
         .iter()
@@ -252,11 +259,13 @@ pub(crate) fn visible_elsewhere(file: &FileContext, at: Node, bound: &[String]) 
             let names_root = |scope: &Node| {
                 syntax::find_first(*scope, |n| n.kind() == "identifier" && file.text(n) == root).is_some()
             };
+            // A nested function with a local of its own of that name does not read this one.
+            let reads_root = |scope: &Node| names_root(scope) && !file.model.binds_in_scope(*scope, &root);
             // A name the function assigns is its own local unless declared otherwise, so this
             // finds the objects it changes without binding them (`cache[k] = ...`, `config.x = ...`).
             let outside_object = file.model.resolves_to_module_scope(&root, at)
                 || file.model.resolve(&root, at) == Resolved::Unbound;
-            outside_object || declared.iter().any(names_root) || nested.iter().any(names_root)
+            outside_object || declared.iter().any(names_root) || nested.iter().any(reads_root)
         })
         .cloned()
 }

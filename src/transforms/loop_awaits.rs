@@ -162,7 +162,7 @@ impl LoopAwaits {
             return None;
         }
         let loop_names = concurrency::binds(file, target);
-        let mut refused = self.independent(file, call, &collect, Some(target))?;
+        let mut refused = self.independent(file, node, call, &collect, Some(target))?;
         let per_item = self.per_item(file, call, &loop_names)?;
         refused = refused.and(per_item);
         if refused.is_ok() {
@@ -196,7 +196,7 @@ impl LoopAwaits {
             .filter_map(|clause| clause.child_by_field_name("left"))
             .flat_map(|left| concurrency::binds(file, left))
             .collect();
-        let mut refused = self.independent(file, call, &Collect::Discard, None)?;
+        let mut refused = self.independent(file, node, call, &Collect::Discard, None)?;
         let per_item = self.per_item(file, call, &loop_names)?;
         refused = refused.and(per_item);
         for clause in &clauses {
@@ -223,11 +223,12 @@ impl LoopAwaits {
     }
 
     /// Whether the calls of different iterations may run at once: the call starts early, and the
-    /// key of a store is side-effect free (else why not). `None` when an iteration reads what an
+    /// key of a store is side-effect free (else why not); `node` is the loop or comprehension. `None` when an iteration reads what an
     /// earlier one wrote: the loop is sequential by nature, nothing to report.
     fn independent(
         &self,
         file: &FileContext,
+        node: Node,
         call: Node,
         collect: &Collect,
         target: Option<Node>,
@@ -258,14 +259,14 @@ impl LoopAwaits {
         if !concurrency::walrus_binds(file, call).is_empty() {
             return None;
         }
-        if let Some(name) = concurrency::visible_elsewhere(file, call, &written) {
+        if let Some(name) = concurrency::visible_elsewhere(file, node, &written) {
             return Some(Err(format!(
                 "`{name}` can be read by other code (it is global, or a nested function reads it): a \
                  call may read what the earlier iterations put in it"
             )));
         }
         let loop_names = target.map(|t| concurrency::binds(file, t)).unwrap_or_default();
-        if let Some(name) = concurrency::visible_elsewhere(file, call, &loop_names) {
+        if let Some(name) = concurrency::visible_elsewhere(file, node, &loop_names) {
             return Some(Err(format!(
                 "the loop variable `{name}` can be read by other code (it is global, or a nested function \
                  reads it): a call may read it, and a gather does not set it item by item"
