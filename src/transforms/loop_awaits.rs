@@ -336,7 +336,14 @@ impl LoopAwaits {
             .filter(|n| matches!(n.kind(), "for_statement" | "while_statement"))
             .last();
         let mut settled: HashSet<String> = HashSet::new();
-        let identifiers = syntax::descendants(function, |n| n.kind() == "identifier");
+        // Attribute names (`page.key`) and keyword names (`key=...`) are not variables.
+        let identifiers = syntax::descendants(function, |n| {
+            n.kind() == "identifier"
+                && !n.parent().is_some_and(|p| {
+                    (p.kind() == "attribute" && p.child_by_field_name("attribute") == Some(n))
+                        || (p.kind() == "keyword_argument" && p.child_by_field_name("name") == Some(n))
+                })
+        });
         for identifier in identifiers {
             let name = file.text(identifier);
             if !loop_names.contains(name) || settled.contains(name) {
@@ -344,7 +351,10 @@ impl LoopAwaits {
             }
             let inside_this_loop =
                 node.start_byte() <= identifier.start_byte() && identifier.end_byte() <= node.end_byte();
-            if inside_this_loop || in_comprehension_binding(file, identifier, name) {
+            if inside_this_loop
+                || in_comprehension_binding(file, identifier, name)
+                || in_function_binding(file, identifier, function, name)
+            {
                 continue;
             }
             let before = identifier.end_byte() <= node.start_byte();
@@ -621,6 +631,15 @@ fn in_comprehension_binding(file: &FileContext, identifier: Node, name: &str) ->
                     .filter_map(|clause| clause.child_by_field_name("left"))
                     .any(|left| concurrency::binds(file, left).iter().any(|bound| bound == name))
         })
+}
+
+/// Whether `identifier` is inside a function, lambda or class nested in `function` that has a
+/// `name` of its own (a parameter, a local): it is not the loop's variable.
+fn in_function_binding(file: &FileContext, identifier: Node, function: Node, name: &str) -> bool {
+    std::iter::successors(identifier.parent(), |n| n.parent())
+        .take_while(|n| *n != function)
+        .filter(|n| matches!(n.kind(), "function_definition" | "lambda" | "class_definition"))
+        .any(|scope| file.model.binds_in_scope(scope, name))
 }
 
 /// Whether an identifier is a plain rebinding: `name = ...` or `for name in ...`.
