@@ -364,11 +364,22 @@ impl LoopAwaits {
                 }
                 continue;
             }
-            if rebinds(identifier) {
-                settled.insert(name.to_string());
+            if in_later_loop_binding(file, identifier, node, function, name) {
                 continue;
             }
-            return Some(name.to_string());
+            let Some(assignment) = assigned_by(identifier) else { return Some(name.to_string()) };
+            // Only an assignment that surely runs right after the loop (in its block) settles the
+            // name, and only when its value does not read the loop's (`x = x + 1`).
+            let same_block = assignment.parent().and_then(|s| s.parent()) == node.parent();
+            if same_block {
+                let reads_it = assignment.child_by_field_name("right").is_some_and(|right| {
+                    concurrency::reads(file, right).iter().any(|read| concurrency::overlaps(read, name))
+                });
+                if reads_it {
+                    return Some(name.to_string());
+                }
+                settled.insert(name.to_string());
+            }
         }
         None
     }
@@ -642,12 +653,38 @@ fn in_function_binding(file: &FileContext, identifier: Node, function: Node, nam
         .any(|scope| file.model.binds_in_scope(scope, name))
 }
 
-/// Whether an identifier is a plain rebinding: `name = ...` or `for name in ...`.
-fn rebinds(identifier: Node) -> bool {
-    identifier.parent().is_some_and(|p| {
-        matches!(p.kind(), "assignment" | "for_statement")
-            && p.child_by_field_name("left") == Some(identifier)
-    })
+/// The assignment whose target `identifier` is (`name = ...`, `name, other = ...`).
+fn assigned_by(identifier: Node) -> Option<Node> {
+    let mut target = identifier;
+    while let Some(parent) = target.parent().filter(|p| {
+        matches!(p.kind(), "pattern_list" | "tuple_pattern" | "list_pattern" | "list_splat_pattern")
+    }) {
+        target = parent;
+    }
+    target.parent().filter(|p| p.kind() == "assignment" && p.child_by_field_name("left") == Some(target))
+}
+
+/// Whether `identifier` is in a later `for` loop whose target binds `name`, outside its
+/// iterable: there it names that loop's item, bound before any use.
+fn in_later_loop_binding(
+    file: &FileContext,
+    identifier: Node,
+    node: Node,
+    function: Node,
+    name: &str,
+) -> bool {
+    std::iter::successors(identifier.parent(), |n| n.parent())
+        .take_while(|n| *n != function)
+        .filter(|n| n.kind() == "for_statement" && n.start_byte() >= node.end_byte())
+        .any(|later| {
+            let binds_name = later
+                .child_by_field_name("left")
+                .is_some_and(|left| concurrency::binds(file, left).iter().any(|bound| bound == name));
+            let in_iterable = later.child_by_field_name("right").is_some_and(|right| {
+                right.start_byte() <= identifier.start_byte() && identifier.end_byte() <= right.end_byte()
+            });
+            binds_name && !in_iterable
+        })
 }
 
 /// A literal collection without unpacking, or `range(...)` of integer literals.
