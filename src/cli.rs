@@ -95,7 +95,7 @@ struct RunArgs {
     /// Run at most N of the calls a rewrite makes concurrent at once (asyncio.Semaphore).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_concurrency: Option<u32>,
-    /// Also gather awaits on the same receiver (they may share one connection).
+    /// Also gather awaits on the same receiver (they may share one connection) or list.
     #[arg(long)]
     gather_same_receiver: bool,
     /// Treat this callable as blocking, by qualified name such as boto3.client (repeatable).

@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use tree_sitter::Node;
 
+use crate::config::PythonVersion;
 use crate::semantic::Resolved;
 use crate::syntax;
 use crate::transforms::FileContext;
@@ -199,7 +200,7 @@ fn is_keyword_name(node: Node) -> bool {
         .is_some_and(|p| p.kind() == "keyword_argument" && p.child_by_field_name("name") == Some(node))
 }
 
-fn compact(text: &str) -> String {
+pub(crate) fn compact(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace() && *c != '\\').collect()
 }
 
@@ -228,6 +229,117 @@ pub(crate) fn binds(file: &FileContext, target: Node) -> Vec<String> {
         }
     }
     out
+}
+
+/// The first of the `bound` paths (from [`binds`]) that code outside the statement at `at` can
+/// read without it showing in the statement's text: a name declared `global` or `nonlocal`, a
+/// name a function, lambda or class nested in the same function refers to (a closure), or an
+/// object that is not the function's own (a module-level `config` or `cache`). A
+/// called function may read such a binding, so no call after it may start before it is made.
+pub(crate) fn visible_elsewhere(file: &FileContext, at: Node, bound: &[String]) -> Option<String> {
+    let function =
+        std::iter::successors(at.parent(), |n| n.parent()).find(|n| n.kind() == "function_definition")?;
+    let root_of = |path: &str| path.split(['.', '[']).next().unwrap_or_default().to_string();
+    let declared =
+        syntax::descendants(function, |n| matches!(n.kind(), "global_statement" | "nonlocal_statement"));
+    // A nested function can only be called once its `def` has run: before the statement, or
+    // anywhere in a loop around it (an earlier iteration defined it).
+    let in_loop = std::iter::successors(at.parent(), |n| n.parent())
+        .take_while(|n| *n != function)
+        .any(|n| matches!(n.kind(), "for_statement" | "while_statement"));
+    let nested = syntax::descendants(function, |n| {
+        n != function
+            && matches!(n.kind(), "function_definition" | "lambda" | "class_definition")
+            && (in_loop || n.start_byte() < at.start_byte())
+    });
+    bound
+        .iter()
+        .find(|path| {
+            let root = root_of(path);
+            let names_root = |scope: &Node| {
+                syntax::find_first(*scope, |n| n.kind() == "identifier" && file.text(n) == root).is_some()
+            };
+            // A nested function with a local of its own of that name does not read this one.
+            let reads_root = |scope: &Node| names_root(scope) && !file.model.binds_in_scope(*scope, &root);
+            // A name the function assigns is its own local unless declared otherwise, so this
+            // finds the objects it changes without binding them (`cache[k] = ...`, `config.x = ...`).
+            let outside_object = file.model.resolves_to_module_scope(&root, at)
+                || file.model.resolve(&root, at) == Resolved::Unbound;
+            outside_object || declared.iter().any(names_root) || nested.iter().any(reads_root)
+        })
+        .cloned()
+}
+
+/// What a collection is known to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Built {
+    List,
+    Dict,
+}
+
+/// What the plain name `collection` is built as in the function around `at`: every binding of
+/// it there is `name = []` / `list(...)` / a list comprehension (or the dict equivalents).
+pub(crate) fn built_as(file: &FileContext, collection: Node, at: Node) -> Option<Built> {
+    if collection.kind() != "identifier" {
+        return None;
+    }
+    let name = file.text(collection);
+    let function =
+        std::iter::successors(Some(at), |n| n.parent()).find(|n| n.kind() == "function_definition")?;
+    let mut built = None;
+    for occurrence in syntax::descendants(function, |n| n.kind() == "identifier" && file.text(n) == name) {
+        let parent = occurrence.parent()?;
+        let is_assigned =
+            parent.kind() == "assignment" && parent.child_by_field_name("left") == Some(occurrence);
+        if is_assigned {
+            let value = parent.child_by_field_name("right")?;
+            let kind = match value.kind() {
+                "list" | "list_comprehension" => Built::List,
+                "dictionary" | "dictionary_comprehension" => Built::Dict,
+                "call" => {
+                    let builtin = value
+                        .child_by_field_name("function")
+                        .map(|f| file.text(f))
+                        .filter(|f| file.model.resolve(f, value) == Resolved::Unbound);
+                    match builtin {
+                        Some("list") => Built::List,
+                        Some("dict") => Built::Dict,
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            };
+            if built.is_some_and(|b| b != kind) {
+                return None;
+            }
+            built = Some(kind);
+            continue;
+        }
+        let binds_otherwise = matches!(
+            parent.kind(),
+            "augmented_assignment"
+                | "assignment"
+                | "for_statement"
+                | "for_in_clause"
+                | "pattern_list"
+                | "tuple_pattern"
+                | "list_pattern"
+                | "parameters"
+                | "typed_parameter"
+                | "default_parameter"
+                | "typed_default_parameter"
+                | "named_expression"
+                | "global_statement"
+                | "nonlocal_statement"
+                | "as_pattern_target"
+                | "with_item"
+        ) && parent.child_by_field_name("right") != Some(occurrence)
+            && parent.child_by_field_name("value") != Some(occurrence);
+        if binds_otherwise {
+            return None;
+        }
+    }
+    built
 }
 
 /// Names bound by walrus expressions inside `node`.
@@ -261,14 +373,22 @@ pub(crate) fn receiver(file: &FileContext, call: Node) -> Option<String> {
     Some(compact(file.text(object)))
 }
 
-/// Whether a `TaskGroup` at `node` would change which `except` clause runs: it sits in the body
-/// of a `try` whose `except` clauses name specific exceptions, which an `ExceptionGroup` does not
-/// match.
-pub(crate) fn in_try_with_specific_excepts(file: &FileContext, node: Node) -> bool {
+/// Why a `TaskGroup` at `node` would change which handler catches a failure, if it would: it
+/// sits in the body of a `try` whose `except` clauses name specific exceptions, or (before Python
+/// 3.12, whose `suppress` looks into groups) in a `with contextlib.suppress(...)` of specific
+/// exceptions. Neither matches the `ExceptionGroup` a TaskGroup raises.
+pub(crate) fn taskgroup_changes_handler(file: &FileContext, node: Node) -> Option<&'static str> {
+    let is_specific = |caught: Node| {
+        let caught = match caught.kind() {
+            "as_pattern" => caught.named_child(0).unwrap_or(caught),
+            _ => caught,
+        };
+        !matches!(file.text(caught), "Exception" | "BaseException")
+    };
     let mut current = node;
     while let Some(parent) = current.parent() {
         match parent.kind() {
-            "function_definition" | "lambda" | "class_definition" | "module" => return false,
+            "function_definition" | "lambda" | "class_definition" | "module" => return None,
             "try_statement" if parent.child_by_field_name("body") == Some(current) => {
                 let mut cursor = parent.walk();
                 let specific = parent
@@ -277,23 +397,44 @@ pub(crate) fn in_try_with_specific_excepts(file: &FileContext, node: Node) -> bo
                     .any(|clause| {
                         let mut c = clause.walk();
                         let caught = clause.named_children(&mut c).find(|n| n.kind() != "block");
-                        caught.is_some_and(|caught| {
-                            let caught = match caught.kind() {
-                                "as_pattern" => caught.named_child(0).unwrap_or(caught),
-                                _ => caught,
-                            };
-                            !matches!(file.text(caught), "Exception" | "BaseException")
-                        })
+                        caught.is_some_and(is_specific)
                     });
                 if specific {
-                    return true;
+                    return Some(
+                        "it is inside a `try` whose `except` clauses name specific exceptions; a TaskGroup \
+                         raises an `ExceptionGroup`, which they would not catch",
+                    );
+                }
+            }
+            "with_statement" if file.settings.target < PythonVersion { minor: 12 } => {
+                let suppresses_specific = syntax::descendants(parent, |n| n.kind() == "with_item")
+                    .into_iter()
+                    .filter(|item| item.parent().and_then(|c| c.parent()) == Some(parent))
+                    .filter_map(|item| item.named_child(0).filter(|v| v.kind() == "call"))
+                    .filter(|call| {
+                        call.child_by_field_name("function")
+                            .and_then(|f| file.model.qualified_name(f))
+                            .is_some_and(|name| name == "contextlib.suppress")
+                    })
+                    .any(|call| {
+                        let Some(arguments) = call.child_by_field_name("arguments") else { return true };
+                        let mut cursor = arguments.walk();
+                        let mut caught =
+                            arguments.named_children(&mut cursor).filter(|a| a.kind() != "comment");
+                        caught.any(is_specific)
+                    });
+                if suppresses_specific {
+                    return Some(
+                        "it is inside `contextlib.suppress(...)` of specific exceptions, which before Python \
+                         3.12 does not suppress the `ExceptionGroup` a TaskGroup raises",
+                    );
                 }
             }
             _ => {}
         }
         current = parent;
     }
-    false
+    None
 }
 
 /// Names for new locals that clash with nothing the function around them uses (its locals, the

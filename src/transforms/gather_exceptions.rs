@@ -93,11 +93,20 @@ fn result_uses(file: &FileContext, call: Node, statement: Node, scope: Node) -> 
                 n.kind() == "identifier"
                     && n.start_byte() >= statement.end_byte()
                     && bound.contains(&file.text(n))
+                    && !is_deleted(n)
             });
             Some(!later.is_empty())
         }
         _ => Some(true),
     }
+}
+
+/// Whether `identifier` is a target of `del` (`del results`, `del results, other`): that drops
+/// the results unread.
+fn is_deleted(identifier: Node) -> bool {
+    let parent = identifier.parent();
+    let list_parent = parent.filter(|p| p.kind() == "expression_list").and_then(|p| p.parent());
+    [parent, list_parent].into_iter().flatten().any(|p| p.kind() == "delete_statement")
 }
 
 /// Whether the scope checks something for being an exception within `range`:

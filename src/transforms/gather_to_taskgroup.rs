@@ -6,6 +6,7 @@ use tree_sitter::Node;
 
 use crate::finding::{Edit, Finding, Fix, Safety};
 use crate::semantic::Context;
+use crate::syntax;
 use crate::transforms::concurrency::{self, FreshNames};
 use crate::transforms::{FileContext, Transform};
 
@@ -80,7 +81,18 @@ impl GatherToTaskgroup {
         awaited: Node<'t>,
         args: &[Node<'t>],
     ) -> Result<(std::ops::Range<usize>, String, bool), String> {
-        for arg in args {
+        for (position, arg) in args.iter().enumerate() {
+            // A task starts at the first suspension after its creation: an `await` in a later
+            // argument would let the earlier calls run before it, where gather started none.
+            if let Some(inner) =
+                syntax::find_first(*arg, |n| matches!(n.kind(), "await" | "yield")).filter(|_| position > 0)
+            {
+                return Err(format!(
+                    "`{}` holds an `{}`: the tasks created before it would start while it waits",
+                    file.text(*arg),
+                    inner.kind()
+                ));
+            }
             if !self.makes_coroutine(file, *arg) {
                 return Err(format!(
                     "`{}` may be a task or future, which `TaskGroup.create_task` does not take",
@@ -103,12 +115,8 @@ impl GatherToTaskgroup {
         if statement.named_child_count() != 1 {
             return Err("the gather is part of a larger statement; rewrite it by hand".into());
         }
-        if concurrency::in_try_with_specific_excepts(file, statement) {
-            return Err(
-                "it is inside a `try` whose `except` clauses name specific exceptions; a TaskGroup raises an \
-                 `ExceptionGroup`, which they would not catch"
-                    .into(),
-            );
+        if let Some(why) = concurrency::taskgroup_changes_handler(file, statement) {
+            return Err(why.into());
         }
         let indent =
             concurrency::line_indent(file, statement).ok_or("the statement does not start its own line")?;

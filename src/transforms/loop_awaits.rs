@@ -11,6 +11,7 @@ use crate::finding::{Edit, Finding, Fix, Helper, Safety, Severity};
 use crate::semantic::{Context, ModuleRef, Resolved};
 use crate::syntax;
 use crate::transforms::concurrency::{self, FreshNames};
+use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
 
 pub struct LoopAwaits;
@@ -161,7 +162,7 @@ impl LoopAwaits {
             return None;
         }
         let loop_names = concurrency::binds(file, target);
-        let mut refused = self.independent(file, call, &collect, Some(target))?;
+        let mut refused = self.independent(file, node, call, &collect, Some(target))?;
         let per_item = self.per_item(file, call, &loop_names)?;
         refused = refused.and(per_item);
         if refused.is_ok() {
@@ -195,7 +196,7 @@ impl LoopAwaits {
             .filter_map(|clause| clause.child_by_field_name("left"))
             .flat_map(|left| concurrency::binds(file, left))
             .collect();
-        let mut refused = self.independent(file, call, &Collect::Discard, None)?;
+        let mut refused = self.independent(file, node, call, &Collect::Discard, None)?;
         let per_item = self.per_item(file, call, &loop_names)?;
         refused = refused.and(per_item);
         for clause in &clauses {
@@ -211,16 +212,23 @@ impl LoopAwaits {
                     Err(format!("a `for` or `if` clause has {}", why.trim_start_matches("its arguments ")));
             }
         }
+        if refused.is_ok() && statements::in_debug_field(node) {
+            refused =
+                Err("the comprehension is in a self-documenting f-string field (`{...=}`), which prints \
+                 its source text"
+                    .to_string());
+        }
         let bounded = fors.len() == 1 && is_bounded(file, iterable);
         Some(Shape { node, call, target: first, iterable, collect: Collect::Discard, bounded, refused })
     }
 
     /// Whether the calls of different iterations may run at once: the call starts early, and the
-    /// key of a store is side-effect free (else why not). `None` when an iteration reads what an
+    /// key of a store is side-effect free (else why not); `node` is the loop or comprehension. `None` when an iteration reads what an
     /// earlier one wrote: the loop is sequential by nature, nothing to report.
     fn independent(
         &self,
         file: &FileContext,
+        node: Node,
         call: Node,
         collect: &Collect,
         target: Option<Node>,
@@ -230,7 +238,11 @@ impl LoopAwaits {
             Collect::Append { list } => concurrency::binds(file, *list),
             Collect::Store { mapping, .. } => concurrency::binds(file, *mapping),
         };
-        let reads = concurrency::reads(file, call);
+        let mut reads = concurrency::reads(file, call);
+        if let Collect::Store { key, .. } = collect {
+            // The keys are all computed before the first store (`out[len(out)] = ...`).
+            reads.extend(concurrency::reads(file, *key));
+        }
         if reads.iter().any(|r| written.iter().any(|w| concurrency::overlaps(r, w))) {
             return None;
         }
@@ -247,8 +259,32 @@ impl LoopAwaits {
         if !concurrency::walrus_binds(file, call).is_empty() {
             return None;
         }
+        if let Some(name) = concurrency::visible_elsewhere(file, node, &written) {
+            return Some(Err(format!(
+                "`{name}` can be read by other code (it is global, or a nested function reads it): a \
+                 call may read what the earlier iterations put in it"
+            )));
+        }
+        let loop_names = target.map(|t| concurrency::binds(file, t)).unwrap_or_default();
+        if let Some(name) = concurrency::visible_elsewhere(file, node, &loop_names) {
+            return Some(Err(format!(
+                "the loop variable `{name}` can be read by other code (it is global, or a nested function \
+                 reads it): a call may read it, and a gather does not set it item by item"
+            )));
+        }
         if let Some(why) = concurrency::not_startable_early(file, call) {
             return Some(Err(format!("the call cannot start early: {why}")));
+        }
+        let shared_list = statements::arguments(call)
+            .into_iter()
+            .map(|argument| statements::keyword(file, argument).map_or(argument, |(_, value)| value))
+            .find(|value| concurrency::built_as(file, *value, call).is_some());
+        if let Some(list) = shared_list.filter(|_| !file.settings.gather_same_receiver) {
+            return Some(Err(format!(
+                "every call gets `{}` (a list or dict built here), which a call may change while the others \
+                 read it; pass --gather-same-receiver if no call changes it",
+                file.text(list)
+            )));
         }
         if let Collect::Store { key, .. } = collect
             && let Some(why) = concurrency::side_effect(file, *key)
@@ -300,7 +336,14 @@ impl LoopAwaits {
             .filter(|n| matches!(n.kind(), "for_statement" | "while_statement"))
             .last();
         let mut settled: HashSet<String> = HashSet::new();
-        let identifiers = syntax::descendants(function, |n| n.kind() == "identifier");
+        // Attribute names (`page.key`) and keyword names (`key=...`) are not variables.
+        let identifiers = syntax::descendants(function, |n| {
+            n.kind() == "identifier"
+                && !n.parent().is_some_and(|p| {
+                    (p.kind() == "attribute" && p.child_by_field_name("attribute") == Some(n))
+                        || (p.kind() == "keyword_argument" && p.child_by_field_name("name") == Some(n))
+                })
+        });
         for identifier in identifiers {
             let name = file.text(identifier);
             if !loop_names.contains(name) || settled.contains(name) {
@@ -308,7 +351,10 @@ impl LoopAwaits {
             }
             let inside_this_loop =
                 node.start_byte() <= identifier.start_byte() && identifier.end_byte() <= node.end_byte();
-            if inside_this_loop {
+            if inside_this_loop
+                || in_comprehension_binding(file, identifier, name)
+                || in_function_binding(file, identifier, function, name)
+            {
                 continue;
             }
             let before = identifier.end_byte() <= node.start_byte();
@@ -318,11 +364,22 @@ impl LoopAwaits {
                 }
                 continue;
             }
-            if rebinds(identifier) {
-                settled.insert(name.to_string());
+            if in_later_loop_binding(file, identifier, node, function, name) {
                 continue;
             }
-            return Some(name.to_string());
+            let Some(assignment) = assigned_by(identifier) else { return Some(name.to_string()) };
+            // Only an assignment that surely runs right after the loop (in its block) settles the
+            // name, and only when its value does not read the loop's (`x = x + 1`).
+            let same_block = assignment.parent().and_then(|s| s.parent()) == node.parent();
+            if same_block {
+                let reads_it = assignment.child_by_field_name("right").is_some_and(|right| {
+                    concurrency::reads(file, right).iter().any(|read| concurrency::overlaps(read, name))
+                });
+                if reads_it {
+                    return Some(name.to_string());
+                }
+                settled.insert(name.to_string());
+            }
         }
         None
     }
@@ -360,7 +417,7 @@ impl LoopAwaits {
             Collect::Discard => code.push_str(&gathered(iterable)),
             Collect::Append { list } => {
                 let list_text = file.text(*list);
-                if built_as(file, *list, shape.node) == Some(Built::List) {
+                if concurrency::built_as(file, *list, shape.node) == Some(concurrency::Built::List) {
                     code.push_str(&format!("{list_text}.extend({})", gathered(iterable)));
                 } else {
                     // Not known to be a list: keep calling the `append` the loop called.
@@ -390,7 +447,7 @@ impl LoopAwaits {
                     format!("[{} for {target} in {items}]", file.text(*key))
                 };
                 let mapping_text = file.text(*mapping);
-                if built_as(file, *mapping, shape.node) == Some(Built::Dict) {
+                if concurrency::built_as(file, *mapping, shape.node) == Some(concurrency::Built::Dict) {
                     code.push_str(&format!("{mapping_text}.update(zip({keys}, {}))", gathered(&items)));
                 } else {
                     // Not known to be a dict (a list filled by index has no `update`): keep the
@@ -474,14 +531,18 @@ impl LoopAwaits {
     }
 }
 
-/// Whether the module defines `async def name` at top level (and binds `name` nothing else):
-/// the helper, added by an earlier run and maybe reformatted since.
+/// Whether the module defines `async def name(limit, *awaitables)` at top level (and binds `name`
+/// nothing else): the helper, added by an earlier run and maybe reformatted since. A function of
+/// that name with other parameters is the user's own, which the loops must not call.
 fn defines_async_function(file: &FileContext, name: &str) -> bool {
     let root = file.model.root();
     let mut cursor = root.walk();
     let defined = root.named_children(&mut cursor).any(|statement| {
         syntax::is_async_def(statement)
             && statement.child_by_field_name("name").is_some_and(|n| file.text(n) == name)
+            && statement
+                .child_by_field_name("parameters")
+                .is_some_and(|p| concurrency::compact(file.text(p)) == "(limit,*awaitables)")
     });
     defined && file.model.resolve(name, root) == Resolved::Other
 }
@@ -551,12 +612,79 @@ fn iterable_ok(file: &FileContext, iterable: Node) -> Result<(), String> {
     }
 }
 
-/// Whether an identifier is a plain rebinding: `name = ...` or `for name in ...`.
-fn rebinds(identifier: Node) -> bool {
-    identifier.parent().is_some_and(|p| {
-        matches!(p.kind(), "assignment" | "for_statement")
-            && p.child_by_field_name("left") == Some(identifier)
-    })
+/// Whether `identifier` is inside a comprehension whose own `for` clause binds `name`: it names
+/// the comprehension's variable (a scope of its own), not the loop's.
+fn in_comprehension_binding(file: &FileContext, identifier: Node, name: &str) -> bool {
+    std::iter::successors(identifier.parent(), |n| n.parent())
+        .take_while(|n| !matches!(n.kind(), "function_definition" | "lambda" | "class_definition"))
+        .filter(|n| {
+            matches!(
+                n.kind(),
+                "list_comprehension"
+                    | "set_comprehension"
+                    | "dictionary_comprehension"
+                    | "generator_expression"
+            )
+        })
+        .any(|comprehension| {
+            let mut cursor = comprehension.walk();
+            let clauses: Vec<Node> =
+                comprehension.named_children(&mut cursor).filter(|c| c.kind() == "for_in_clause").collect();
+            // The first clause's iterable is evaluated outside (`[x for x in x]` reads the loop's `x`).
+            let outer_iterable = clauses.first().and_then(|c| c.child_by_field_name("right"));
+            let in_outer_iterable = outer_iterable.is_some_and(|iterable| {
+                iterable.start_byte() <= identifier.start_byte()
+                    && identifier.end_byte() <= iterable.end_byte()
+            });
+            !in_outer_iterable
+                && clauses
+                    .iter()
+                    .filter_map(|clause| clause.child_by_field_name("left"))
+                    .any(|left| concurrency::binds(file, left).iter().any(|bound| bound == name))
+        })
+}
+
+/// Whether `identifier` is inside a function, lambda or class nested in `function` that has a
+/// `name` of its own (a parameter, a local): it is not the loop's variable.
+fn in_function_binding(file: &FileContext, identifier: Node, function: Node, name: &str) -> bool {
+    std::iter::successors(identifier.parent(), |n| n.parent())
+        .take_while(|n| *n != function)
+        .filter(|n| matches!(n.kind(), "function_definition" | "lambda" | "class_definition"))
+        .any(|scope| file.model.binds_in_scope(scope, name))
+}
+
+/// The assignment whose target `identifier` is (`name = ...`, `name, other = ...`).
+fn assigned_by(identifier: Node) -> Option<Node> {
+    let mut target = identifier;
+    while let Some(parent) = target.parent().filter(|p| {
+        matches!(p.kind(), "pattern_list" | "tuple_pattern" | "list_pattern" | "list_splat_pattern")
+    }) {
+        target = parent;
+    }
+    target.parent().filter(|p| p.kind() == "assignment" && p.child_by_field_name("left") == Some(target))
+}
+
+/// Whether `identifier` is in a later `for` loop whose target binds `name`, outside its
+/// iterable: there it names that loop's item, bound before any use.
+fn in_later_loop_binding(
+    file: &FileContext,
+    identifier: Node,
+    node: Node,
+    function: Node,
+    name: &str,
+) -> bool {
+    std::iter::successors(identifier.parent(), |n| n.parent())
+        .take_while(|n| *n != function)
+        .filter(|n| n.kind() == "for_statement" && n.start_byte() >= node.end_byte())
+        .any(|later| {
+            let binds_name = later
+                .child_by_field_name("left")
+                .is_some_and(|left| concurrency::binds(file, left).iter().any(|bound| bound == name));
+            let in_iterable = later.child_by_field_name("right").is_some_and(|right| {
+                right.start_byte() <= identifier.start_byte() && identifier.end_byte() <= right.end_byte()
+            });
+            binds_name && !in_iterable
+        })
 }
 
 /// A literal collection without unpacking, or `range(...)` of integer literals.
@@ -575,78 +703,6 @@ fn is_bounded(file: &FileContext, iterable: Node) -> bool {
         }
         _ => false,
     }
-}
-
-/// What a collection the loop fills is known to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Built {
-    List,
-    Dict,
-}
-
-/// What the plain name `collection` is built as in the function around `at`: every binding of
-/// it there is `name = []` / `list(...)` / a list comprehension (or the dict equivalents).
-fn built_as(file: &FileContext, collection: Node, at: Node) -> Option<Built> {
-    if collection.kind() != "identifier" {
-        return None;
-    }
-    let name = file.text(collection);
-    let function =
-        std::iter::successors(Some(at), |n| n.parent()).find(|n| n.kind() == "function_definition")?;
-    let mut built = None;
-    for occurrence in syntax::descendants(function, |n| n.kind() == "identifier" && file.text(n) == name) {
-        let parent = occurrence.parent()?;
-        let is_assigned =
-            parent.kind() == "assignment" && parent.child_by_field_name("left") == Some(occurrence);
-        if is_assigned {
-            let value = parent.child_by_field_name("right")?;
-            let kind = match value.kind() {
-                "list" | "list_comprehension" => Built::List,
-                "dictionary" | "dictionary_comprehension" => Built::Dict,
-                "call" => {
-                    let builtin = value
-                        .child_by_field_name("function")
-                        .map(|f| file.text(f))
-                        .filter(|f| file.model.resolve(f, value) == Resolved::Unbound);
-                    match builtin {
-                        Some("list") => Built::List,
-                        Some("dict") => Built::Dict,
-                        _ => return None,
-                    }
-                }
-                _ => return None,
-            };
-            if built.is_some_and(|b| b != kind) {
-                return None;
-            }
-            built = Some(kind);
-            continue;
-        }
-        let binds_otherwise = matches!(
-            parent.kind(),
-            "augmented_assignment"
-                | "assignment"
-                | "for_statement"
-                | "for_in_clause"
-                | "pattern_list"
-                | "tuple_pattern"
-                | "list_pattern"
-                | "parameters"
-                | "typed_parameter"
-                | "default_parameter"
-                | "typed_default_parameter"
-                | "named_expression"
-                | "global_statement"
-                | "nonlocal_statement"
-                | "as_pattern_target"
-                | "with_item"
-        ) && parent.child_by_field_name("right") != Some(occurrence)
-            && parent.child_by_field_name("value") != Some(occurrence);
-        if binds_otherwise {
-            return None;
-        }
-    }
-    built
 }
 
 /// Whether iterating twice gives the same items without side effects: a literal or `range`.

@@ -11,6 +11,7 @@ use crate::semantic::Context;
 use crate::suppress;
 use crate::syntax;
 use crate::transforms::concurrency::{self, FreshNames};
+use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
 
 pub struct SequentialAwaits;
@@ -27,6 +28,12 @@ struct Step<'t> {
     call: Node<'t>,
     reads: Vec<String>,
     binds: Vec<String>,
+    /// The function's own lists and dicts passed to the call as arguments.
+    containers: Vec<String>,
+    /// The objects passed whole to the call as arguments (`user` in `save(user)`).
+    passed: Vec<String>,
+    /// A bound name other code may read (a global, a closure's variable): later calls may read it.
+    seen_elsewhere: Option<String>,
     receiver: Option<String>,
 }
 
@@ -56,12 +63,13 @@ impl Transform for SequentialAwaits {
                     self.flush(file, &mut run, findings);
                     continue;
                 };
-                let depends = run.iter().any(|earlier| {
-                    step.reads
-                        .iter()
-                        .chain(&step.binds)
-                        .any(|read| earlier.binds.iter().any(|bound| concurrency::overlaps(read, bound)))
-                });
+                let depends =
+                    run.iter().any(|earlier| {
+                        earlier.seen_elsewhere.is_some()
+                            || step.reads.iter().chain(&step.binds).any(|read| {
+                                earlier.binds.iter().any(|bound| concurrency::overlaps(read, bound))
+                            })
+                    });
                 if depends {
                     self.flush(file, &mut run, findings);
                 } else if let Some((earlier, shared)) = run
@@ -70,6 +78,20 @@ impl Transform for SequentialAwaits {
                     .filter(|_| !file.settings.gather_same_receiver)
                 {
                     findings.push(same_receiver(file, earlier, &step, &shared));
+                    self.flush(file, &mut run, findings);
+                } else if let Some(earlier) = run
+                    .iter()
+                    .find(|earlier| same_call(file, earlier, &step))
+                    .filter(|_| !file.settings.gather_same_receiver)
+                {
+                    findings.push(repeated_call(file, earlier, &step));
+                    self.flush(file, &mut run, findings);
+                } else if let Some((earlier, list)) = run
+                    .iter()
+                    .find_map(|earlier| shared_container(earlier, &step).map(|list| (earlier, list)))
+                    .filter(|_| !file.settings.gather_same_receiver)
+                {
+                    findings.push(same_container(file, earlier, &step, &list));
                     self.flush(file, &mut run, findings);
                 }
                 run.push(step);
@@ -110,11 +132,31 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
         "pattern_list" | "tuple_pattern" | "list_pattern" => annotation.is_none(),
         _ => false,
     };
-    if !target_ok || concurrency::not_startable_early(file, call).is_some() {
+    // A target is evaluated after the calls of the whole run: one that calls something
+    // (`d[next(it)] = ...`) would move that call after the later awaits.
+    if !target_ok
+        || concurrency::side_effect(file, target).is_some()
+        || concurrency::not_startable_early(file, call).is_some()
+    {
         return None;
     }
     let mut binds = concurrency::binds(file, target);
     binds.extend(concurrency::walrus_binds(file, call));
+    let seen_elsewhere = concurrency::visible_elsewhere(file, statement, &binds);
+    let values: Vec<Node> = statements::arguments(call)
+        .into_iter()
+        .map(|argument| statements::keyword(file, argument).map_or(argument, |(_, value)| value))
+        .collect();
+    let containers = values
+        .iter()
+        .filter(|value| concurrency::built_as(file, **value, statement).is_some())
+        .map(|value| file.text(*value).to_string())
+        .collect();
+    let passed = values
+        .iter()
+        .filter(|value| matches!(value.kind(), "identifier" | "attribute"))
+        .map(|value| concurrency::compact(file.text(*value)))
+        .collect();
     Some(Step {
         statement,
         target,
@@ -122,17 +164,78 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
         call,
         reads: concurrency::reads(file, call),
         binds,
+        containers,
+        passed,
+        seen_elsewhere,
         receiver: concurrency::receiver(file, call),
     })
 }
 
 /// The object two calls both work on, if one's receiver is the other's receiver or is read by
-/// it (`app.login_user(...)` then `api_request(app, ...)`).
+/// it (`app.login_user(...)` then `api_request(app, ...)`), or the later call's arguments read a
+/// part of an object passed to the earlier one (`save(user)` then `notify(user.email)`): gathered,
+/// that part would be read before the earlier call runs.
 fn shared_object(earlier: &Step, later: &Step) -> Option<String> {
     let used_by = |receiver: &Option<String>, other: &Step| {
         receiver.clone().filter(|r| other.reads.iter().any(|read| concurrency::overlaps(read, r)))
     };
-    used_by(&earlier.receiver, later).or_else(|| used_by(&later.receiver, earlier))
+    let part_read = earlier
+        .passed
+        .iter()
+        .find(|object| {
+            later.reads.iter().any(|read| read.len() > object.len() && concurrency::overlaps(read, object))
+        })
+        .cloned();
+    used_by(&earlier.receiver, later).or_else(|| used_by(&later.receiver, earlier)).or(part_read)
+}
+
+/// Whether two steps make the very same call (`await next_message()` twice): each likely takes
+/// the next item of something, and gathered, which result lands in which target is a race.
+fn same_call(file: &FileContext, earlier: &Step, later: &Step) -> bool {
+    concurrency::compact(file.text(earlier.call)) == concurrency::compact(file.text(later.call))
+}
+
+/// The hint for the same call awaited twice in a row, which is not gathered by default.
+fn repeated_call(file: &FileContext, earlier: &Step, later: &Step) -> Finding {
+    let finding = Finding {
+        range: earlier.statement.start_byte()..later.statement.end_byte(),
+        ..file.finding(
+            ID,
+            earlier.statement,
+            format!("`{}` is awaited twice in a row", file.text(later.call)),
+        )
+    };
+    Finding { severity: Severity::Hint, ..finding }.report_only(
+        "the same call made twice likely takes the next item of something (a message, an id, a \
+         chunk), so the order of the results matters and they are not gathered; pass \
+         --gather-same-receiver if the calls are independent",
+    )
+}
+
+/// A list or dict of the function's own that one call gets as an argument and the other reads
+/// (`await collect(found, a)` then `await collect(found, b)`): the calls may fill it, and would
+/// interleave their changes.
+fn shared_container(earlier: &Step, later: &Step) -> Option<String> {
+    let read_by = |step: &Step, other: &Step| {
+        step.containers
+            .iter()
+            .find(|c| other.reads.iter().any(|read| concurrency::overlaps(read, c)))
+            .cloned()
+    };
+    read_by(earlier, later).or_else(|| read_by(later, earlier))
+}
+
+/// The hint for two awaits that get the same list or dict, which are not gathered by default.
+fn same_container(file: &FileContext, earlier: &Step, later: &Step, list: &str) -> Finding {
+    let finding = Finding {
+        range: earlier.statement.start_byte()..later.statement.end_byte(),
+        ..file.finding(ID, earlier.statement, format!("two awaits in a row both use `{list}`"))
+    };
+    Finding { severity: Severity::Hint, ..finding }.report_only(format!(
+        "a call may change `{list}` (a list or dict built here) while the other reads it, so running \
+         them at once could interleave the changes; they are not gathered; pass --gather-same-receiver \
+         if neither changes `{list}`"
+    ))
 }
 
 /// The hint for two independent awaits on one object, which are not gathered by default.
@@ -192,7 +295,7 @@ impl SequentialAwaits {
         let mut names = FreshNames::new(file, first.statement);
         let taskgroup = file.settings.prefer.contains("taskgroup")
             && file.settings.target >= TASKGROUP_SINCE
-            && !concurrency::in_try_with_specific_excepts(file, first.statement);
+            && concurrency::taskgroup_changes_handler(file, first.statement).is_none();
         let nl = file.style.newline;
         let mut code = String::new();
         let kept: Vec<std::ops::Range<usize>> = steps
