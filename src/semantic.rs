@@ -424,7 +424,7 @@ impl<'t> Model<'t> {
     /// Whether the scope that `scope` opens (a function, lambda, class or comprehension) binds
     /// `name` itself, so that its uses there do not refer to an enclosing scope's `name`.
     pub fn binds_in_scope(&self, scope: Node<'t>, name: &str) -> bool {
-        SCOPE_KINDS.contains(&scope.kind()) && self.scope(scope).bindings.contains_key(name)
+        syntax::SCOPE_KINDS.contains(&scope.kind()) && self.scope(scope).bindings.contains_key(name)
     }
 
     fn scope(&self, node: Node<'t>) -> Rc<Scope> {
