@@ -81,6 +81,90 @@ const ORDERED_CALLS: &[&str] = &[
     "writelines",
 ];
 
+/// Words that name a write or a change of state. A call whose name holds one (`save_order`,
+/// `session_login`, `updateCache`) likely changes what a later call of the same run reads
+/// (`load_order`, `fetch_profile`), so it ends the run: a wrong guess costs only a missed gather.
+const STATE_CHANGING_WORDS: &[&str] = &[
+    "add",
+    "append",
+    "apply",
+    "authenticate",
+    "authorize",
+    "clear",
+    "close",
+    "commit",
+    "connect",
+    "create",
+    "decr",
+    "decrement",
+    "delete",
+    "disconnect",
+    "drop",
+    "emit",
+    "enqueue",
+    "incr",
+    "increment",
+    "init",
+    "initialize",
+    "insert",
+    "invalidate",
+    "lock",
+    "login",
+    "logout",
+    "mark",
+    "migrate",
+    "notify",
+    "open",
+    "patch",
+    "persist",
+    "pop",
+    "post",
+    "publish",
+    "push",
+    "put",
+    "record",
+    "refresh",
+    "register",
+    "remove",
+    "reset",
+    "save",
+    "send",
+    "set",
+    "setup",
+    "signin",
+    "signup",
+    "start",
+    "stop",
+    "store",
+    "submit",
+    "subscribe",
+    "sync",
+    "truncate",
+    "unlock",
+    "unsubscribe",
+    "update",
+    "upload",
+    "upsert",
+    "write",
+];
+
+/// Whether a function name holds a [state-changing word](STATE_CHANGING_WORDS), in snake_case
+/// or camelCase.
+fn names_a_state_change(name: &str) -> bool {
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for c in name.chars() {
+        if (c == '_' || c.is_uppercase()) && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        if c != '_' {
+            current.extend(c.to_lowercase());
+        }
+    }
+    words.push(current);
+    words.iter().any(|word| STATE_CHANGING_WORDS.binary_search(&word.as_str()).is_ok())
+}
+
 /// The asyncio functions whose awaited calls may be gathered; every other asyncio (and trio or
 /// anyio) API ends a run: `sleep` paces, `gather`/`wait` already run things concurrently.
 const GATHERABLE_ASYNCIO: &[&str] = &["asyncio.to_thread", "asyncio.wait_for"];
@@ -106,6 +190,19 @@ pub(crate) fn runs_in_order(file: &FileContext, call: Node) -> bool {
         _ => None,
     };
     last.is_none_or(|last| ORDERED_CALLS.contains(&file.text(last)))
+}
+
+/// Whether the awaited `call`'s name says it changes state (`save_order(...)`,
+/// `self.session_login()`): in a run of awaits a later call likely reads what it wrote. A loop
+/// calls it on a different item each time, so loops do not ask.
+pub(crate) fn named_as_state_change(file: &FileContext, call: Node) -> bool {
+    let Some(function) = call.child_by_field_name("function") else { return false };
+    let last = match function.kind() {
+        "identifier" => Some(function),
+        "attribute" => function.child_by_field_name("attribute"),
+        _ => None,
+    };
+    last.is_some_and(|last| names_a_state_change(file.text(last)))
 }
 
 /// Why the awaited `call` may not be started before the awaits that precede it, if it may not:
@@ -549,4 +646,20 @@ pub(crate) fn call_layout(
     out.push_str(indent);
     out.push_str(tail);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_changing_names() {
+        assert!(STATE_CHANGING_WORDS.windows(2).all(|w| w[0] < w[1]), "sorted for binary_search");
+        for name in ["save", "save_order", "session_login", "updateCache", "set_value", "doPost"] {
+            assert!(names_a_state_change(name), "{name}");
+        }
+        for name in ["fetch_user", "load", "get_settings", "reset_password_page_html_text"] {
+            assert_eq!(names_a_state_change(name), name.contains("reset"), "{name}");
+        }
+    }
 }
