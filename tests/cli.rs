@@ -1,20 +1,10 @@
 //! Integration tests that run the built `asyncmod` binary on temporary trees.
 
 mod common;
-use common::{BLOCKING, FIXED, stderr, stdout, tree};
+use common::{BLOCKING, FIXED, asyncmod, stderr, stdout, tree};
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn asyncmod(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_asyncmod"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
-}
 
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();

@@ -4,20 +4,9 @@
 
 #[allow(dead_code)]
 mod common;
-use common::{stderr, stdout, tree};
+use common::{asyncmod, stderr, stdout, tree};
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn asyncmod(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_asyncmod"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
-}
 
 const SEQUENTIAL: &str = "\
 import asyncio

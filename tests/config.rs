@@ -2,19 +2,9 @@
 //! line, strict about its keys.
 
 mod common;
-use common::{BLOCKING, FIXED, stderr, stdout, tree};
+use common::{BLOCKING, FIXED, asyncmod, stderr, stdout, tree};
 
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn asyncmod(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_asyncmod"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
-}
 
 /// The transform ids `check` reports, one per finding.
 fn reported(args: &[&str], dir: &Path) -> Vec<String> {

@@ -1,7 +1,10 @@
 //! Helpers shared by the integration tests that run the binary.
+// Each integration test crate includes this module and uses only part of it.
+#![allow(dead_code)]
 
 use std::fs;
-use std::process::Output;
+use std::path::Path;
+use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
@@ -27,4 +30,14 @@ pub fn stdout(output: &Output) -> String {
 
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs the asyncmod binary in `dir`, without colour.
+pub fn asyncmod(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_asyncmod"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
 }
