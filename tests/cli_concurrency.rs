@@ -2,7 +2,6 @@
 //! `--prefer taskgroup` with `--target-version`, selecting `gather-to-taskgroup`) on the built
 //! binary.
 
-#[allow(dead_code)]
 mod common;
 use common::{asyncmod, stderr, stdout, tree};
 
