@@ -22,7 +22,7 @@ use crate::config::Settings;
 use crate::definitions::CallKind;
 use crate::semantic::{Model, Resolved};
 use crate::syntax::{self, is_async_def, text};
-use crate::transforms::missing_await::{is_async_generator, unknown_decorator};
+use crate::transforms::missing_await::{body_yields, unknown_decorator};
 
 /// Re-exports followed at most this far (`pkg/__init__.py` importing from `pkg/util.py`, ...).
 const MAX_REEXPORTS: usize = 8;
@@ -54,6 +54,8 @@ enum Callee {
 #[derive(Debug)]
 struct FunctionFacts {
     kind: FunctionKind,
+    /// Whether its body yields: calling it runs none of the body, iterating the result does.
+    generator: bool,
     /// The first call in its body to a blocking callable, by catalogue name.
     blocking_call: Option<String>,
     /// The first call in its body that needs the event loop's thread or the main thread
@@ -107,7 +109,7 @@ impl ModuleFacts {
             }
             let kind = if !is_async_def(definition) {
                 FunctionKind::Sync
-            } else if is_async_generator(definition) {
+            } else if body_yields(definition) {
                 FunctionKind::AsyncGenerator
             } else if let Some(decorator) = unknown_decorator(source, definition) {
                 FunctionKind::DecoratedCoroutine(decorator.to_string())
@@ -123,6 +125,7 @@ impl ModuleFacts {
                 name.to_string(),
                 FunctionFacts {
                     kind,
+                    generator: body_yields(definition),
                     blocking_call: calls.blocking,
                     thread_bound_call: calls.thread_bound,
                     callees: calls.callees,
@@ -140,6 +143,11 @@ impl ModuleFacts {
                 self.imports.insert(name.to_string(), qualified);
             }
         }
+    }
+
+    /// Whether the module-level function `name` yields (calling it runs none of its body).
+    pub fn is_generator(&self, name: &str) -> bool {
+        self.functions.get(name).is_some_and(|f| f.generator)
     }
 
     /// What kind of function the module binds to `name` at module level, if it defines one.

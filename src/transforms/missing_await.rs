@@ -133,7 +133,7 @@ impl MissingAwait {
         };
         let mut definitions = defined_in(scope_body, name, file);
         let definition = definitions.next()?;
-        if definitions.next().is_some() || !is_async_def(definition) || is_async_generator(definition) {
+        if definitions.next().is_some() || !is_async_def(definition) || body_yields(definition) {
             return None;
         }
         // The module-level name must have no other binding (an assignment, an import).
@@ -181,8 +181,9 @@ fn bound_only_by_definition(file: &FileContext, name: &str) -> bool {
     bindings == 0
 }
 
-/// Whether an `async def` yields (an async generator: calling it creates no coroutine).
-pub(crate) fn is_async_generator(definition: Node) -> bool {
+/// Whether a function's own body yields: an `async def` that does is an async generator (calling
+/// it creates no coroutine), a plain `def` a generator (calling it runs none of its body).
+pub(crate) fn body_yields(definition: Node) -> bool {
     let Some(body) = definition.child_by_field_name("body") else { return false };
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
