@@ -40,7 +40,9 @@ pub fn blocks(name: &str, settings: &Settings) -> bool {
 
 /// The name the catalogue knows `call`'s callee by: its qualified name through imports
 /// (`sp.run` after `import subprocess as sp` is `subprocess.run`), `builtins.open` for the
-/// unshadowed builtin, `pathlib.Path.read_text` for `Path(p).read_text()`.
+/// unshadowed builtin, `pathlib.Path.read_text` for `Path(p).read_text()` and for `p.read_text()`
+/// when `p` holds a `Path` (`p = Path(name)`, a parameter `p: Path`); `db.Connection.execute` for
+/// `conn.execute()` with `conn: db.Connection`.
 pub fn callable_name(model: &Model, call: Node) -> Option<String> {
     let function = call.child_by_field_name("function")?;
     if let Some(qualified) = model.qualified_name(function) {
@@ -54,10 +56,12 @@ pub fn callable_name(model: &Model, call: Node) -> Option<String> {
         }
         "attribute" => {
             let method = text(function.child_by_field_name("attribute")?, model.source());
-            let object = function.child_by_field_name("object")?;
-            let constructor = object.child_by_field_name("function").filter(|_| object.kind() == "call")?;
-            let class = model.qualified_name(constructor)?;
-            PATH_CLASSES.contains(&class.as_str()).then(|| format!("pathlib.Path.{method}"))
+            let class = instance_class(model, function.child_by_field_name("object")?)?;
+            if PATH_CLASSES.contains(&class.as_str()) {
+                Some(format!("pathlib.Path.{method}"))
+            } else {
+                Some(format!("{class}.{method}"))
+            }
         }
         _ => None,
     }
@@ -126,6 +130,23 @@ pub fn may_reach(names: &Option<HashSet<&str>>, callee: Node, source: &str) -> b
     match names {
         None => true,
         Some(names) => head_name(callee, source).is_some_and(|head| names.contains(head)),
+    }
+}
+
+/// Whether `callee` is a method called on a plain variable (`p.read_text`), which may hold an
+/// instance of a catalogue class (see [`callable_name`]) whatever names the file imports.
+pub fn is_method_on_variable(callee: Node) -> bool {
+    callee.kind() == "attribute"
+        && callee.child_by_field_name("object").is_some_and(|object| object.kind() == "identifier")
+}
+
+/// The class whose instance `object` is: a constructor call's class (`Path(p)`), or a variable's
+/// (see [`Model::instance_class`]).
+fn instance_class(model: &Model, object: Node) -> Option<String> {
+    match object.kind() {
+        "call" => model.qualified_name(object.child_by_field_name("function")?),
+        "identifier" => model.instance_class(object),
+        _ => None,
     }
 }
 

@@ -202,9 +202,10 @@ fn calls_of(
         match node.kind() {
             "function_definition" | "lambda" | "class_definition" => continue,
             "call"
-                if node
-                    .child_by_field_name("function")
-                    .is_some_and(|callee| blocking::may_reach(reachable, callee, model.source())) =>
+                if node.child_by_field_name("function").is_some_and(|callee| {
+                    blocking::may_reach(reachable, callee, model.source())
+                        || blocking::is_method_on_variable(callee)
+                }) =>
             {
                 if let Some(name) = blocking::callable_name(model, node) {
                     let kind = blocking::kind_of(blocking::BLOCKING_CATALOGUE, &name, settings);

@@ -375,6 +375,59 @@ impl<'t> Model<'t> {
         (!getters.is_empty() && getters.len() == bindings.len()).then(|| getters[0])
     }
 
+    /// The class that the variable `name` (an identifier) holds an instance of, by the qualified
+    /// name of the class: every binding of it in the function (or module) around it is either an
+    /// assignment of a constructor call (`p = Path(name)`) or a parameter annotated with the class
+    /// (`p: Path`), all of the same class. `None` when any binding says otherwise or nothing does.
+    pub fn instance_class(&self, name: Node<'t>) -> Option<String> {
+        let wanted = text(name, self.source);
+        let (_, bindings) = self.lookup(wanted, name)?;
+        let scope = std::iter::successors(Some(name), |n| n.parent())
+            .find(|n| matches!(n.kind(), "function_definition" | "module"))?;
+        let mut classes: Vec<Option<String>> = Vec::new();
+        if let Some(parameters) = scope.child_by_field_name("parameters") {
+            let mut cursor = parameters.walk();
+            for parameter in parameters.named_children(&mut cursor) {
+                let (bound, annotation) = match parameter.kind() {
+                    "identifier" => (Some(parameter), None),
+                    "typed_parameter" => (parameter.named_child(0), parameter.child_by_field_name("type")),
+                    "typed_default_parameter" | "default_parameter" => {
+                        (parameter.child_by_field_name("name"), parameter.child_by_field_name("type"))
+                    }
+                    _ => (None, None),
+                };
+                if bound.is_some_and(|b| b.kind() == "identifier" && text(b, self.source) == wanted) {
+                    // `type` wraps the annotation's expression.
+                    let class =
+                        annotation.and_then(|a| a.named_child(0)).and_then(|a| self.qualified_name(a));
+                    classes.push(class);
+                }
+            }
+        }
+        let body = scope.child_by_field_name("body").unwrap_or(scope);
+        let mut stack = vec![body];
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "function_definition" | "class_definition" | "lambda" => continue,
+                "assignment"
+                    if node.child_by_field_name("left").is_some_and(|l| text(l, self.source) == wanted) =>
+                {
+                    let constructor = node
+                        .child_by_field_name("right")
+                        .filter(|r| r.kind() == "call")
+                        .and_then(|r| r.child_by_field_name("function"));
+                    classes.push(constructor.and_then(|c| self.qualified_name(c)));
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+        let first = classes.first()?.clone()?;
+        (classes.len() == bindings.len() && classes.iter().all(|c| c.as_deref() == Some(first.as_str())))
+            .then_some(first)
+    }
+
     /// Whether any scope of the file imports `module` or something from it.
     pub fn imports_module(&self, module: &str) -> bool {
         self.imports_any(|top_level| top_level == module)

@@ -35,7 +35,8 @@ impl Transform for CpuBound {
         let reachable = blocking::reachable_names(file.model);
         for &call in file.calls {
             let Some(callee) = call.child_by_field_name("function") else { continue };
-            if !blocking::may_reach(&reachable, callee, file.source)
+            if !(blocking::may_reach(&reachable, callee, file.source)
+                || blocking::is_method_on_variable(callee))
                 || !blocking::may_name_entry(CPU_CATALOGUE, callee, file.source, file.settings)
             {
                 continue;
