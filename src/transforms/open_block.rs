@@ -184,8 +184,11 @@ fn straight_line_statements<'t>(
     });
     if let Some(node) = forbidden {
         let what = match node.kind() {
-            "string" => "a string over several lines".to_string(),
-            kind => format!("`{}`", kind.replace('_', " ")),
+            "string" => "a string over several lines",
+            "augmented_assignment" => "an augmented assignment (`+=`, ...), whose target would become local",
+            "named_expression" => "an assignment expression (`:=`)",
+            "yield" => "`yield`",
+            _ => "`await`",
         };
         return Err(format!("the `with` block holds {what}"));
     }
@@ -238,8 +241,11 @@ fn used_before(file: &FileContext, statement: Node, name: &str) -> bool {
     else {
         return true;
     };
+    // The function's own name is bound outside it: `async def f(path): with open(path) as f:`.
+    let own_name = function.child_by_field_name("name");
     syntax::find_first(function, |n| {
         n.end_byte() <= statement.start_byte()
+            && Some(n) != own_name
             && n.kind() == "identifier"
             && file.text(n) == name
             && !in_function_binding_it(file, n, function, name)
