@@ -428,6 +428,12 @@ impl<'t> Model<'t> {
             .then_some(first)
     }
 
+    /// How many times the module scope binds `name` (`def`, assignment, import, a `global`
+    /// declaration's assignment in a function, ...).
+    pub fn module_binding_count(&self, name: &str) -> usize {
+        self.scope(self.root).bindings.get(name).map_or(0, Vec::len)
+    }
+
     /// Whether any scope of the file imports `module` or something from it.
     pub fn imports_module(&self, module: &str) -> bool {
         self.imports_any(|top_level| top_level == module)

@@ -9,7 +9,7 @@ use crate::blocking;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::project::{FunctionKind, Question};
 use crate::semantic::{Context, Resolved};
-use crate::syntax::{self, is_async_def};
+use crate::syntax::is_async_def;
 use crate::transforms::{FileContext, Transform};
 
 pub struct MissingAwait;
@@ -163,22 +163,10 @@ fn defined_in<'t>(
     })
 }
 
-/// Whether the module binds `name` only through its `def` (one binding in all).
+/// Whether the module binds `name` only through its `def` (one binding in all); a function's
+/// own local of the same name does not count.
 fn bound_only_by_definition(file: &FileContext, name: &str) -> bool {
-    let root = file.model.root();
-    let bindings = syntax::descendants(root, |n| n.kind() == "identifier" && file.text(n) == name)
-        .into_iter()
-        .filter(|identifier| {
-            identifier.parent().is_some_and(|p| {
-                matches!(
-                    p.kind(),
-                    "assignment" | "augmented_assignment" | "for_statement" | "as_pattern_target"
-                ) && p.child_by_field_name("left").is_none_or(|l| l == *identifier)
-                    || matches!(p.kind(), "dotted_name" | "aliased_import")
-            })
-        })
-        .count();
-    bindings == 0
+    file.model.module_binding_count(name) == 1
 }
 
 /// Whether a function's own body yields: an `async def` that does is an async generator (calling
