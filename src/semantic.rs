@@ -149,10 +149,13 @@ impl<'t> Model<'t> {
         let Some(mut current) = chain.next() else {
             return Context::Sync;
         };
+        let mut previous = current;
         for parent in chain {
             // Defaults, annotations and base classes are evaluated in the enclosing scope.
             let in_body = parent.child_by_field_name("body") == Some(current);
             match parent.kind() {
+                // So is a generator expression's first iterable: `await` may go there.
+                "generator_expression" if is_first_iterable(parent, current, previous) => {}
                 "lambda" | "function_definition" | "class_definition" if !in_body => {}
                 "lambda" => {
                     if self.runs_in_thread(parent) {
@@ -173,6 +176,7 @@ impl<'t> Model<'t> {
                 "class_definition" | "module" => return Context::Sync,
                 _ => {}
             }
+            previous = current;
             current = parent;
         }
         Context::Sync
@@ -697,6 +701,14 @@ fn classify(bindings: &[Binding]) -> Resolved {
     }
 }
 
+/// Whether `clause` (a child of `generator`) is its first `for ... in` clause and `part` (a child
+/// of `clause`) is what that clause iterates over.
+fn is_first_iterable(generator: Node, clause: Node, part: Node) -> bool {
+    let mut cursor = generator.walk();
+    let first = generator.named_children(&mut cursor).find(|c| c.kind() == "for_in_clause");
+    first == Some(clause) && clause.child_by_field_name("left") != Some(part) && clause != part
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -778,6 +790,15 @@ mod tests {
         assert_eq!(callee(lambda, "time.sleep").1, Context::AsyncNoAwait("inside a lambda"));
         let genexp = "import time\nasync def f():\n    any(time.sleep(x) for x in y)\n";
         assert_eq!(callee(genexp, "time.sleep").1, Context::AsyncNoAwait("inside a generator expression"));
+        let first_iterable = "import time\nasync def f():\n    any(x for x in time.sleep(1))\n";
+        assert_eq!(callee(first_iterable, "time.sleep").1, Context::Async);
+        let inner_iterable = "import time\nasync def f():\n    any(x for y in z for x in time.sleep(y))\n";
+        assert_eq!(
+            callee(inner_iterable, "time.sleep").1,
+            Context::AsyncNoAwait("inside a generator expression")
+        );
+        let condition = "import time\nasync def f():\n    any(x for x in y if time.sleep(x))\n";
+        assert_eq!(callee(condition, "time.sleep").1, Context::AsyncNoAwait("inside a generator expression"));
         let listcomp = "import time\nasync def f():\n    [time.sleep(x) for x in y]\n";
         assert_eq!(callee(listcomp, "time.sleep").1, Context::Async);
         let threaded =
