@@ -212,8 +212,9 @@ fn calls_of(
             {
                 if let Some(name) = blocking::callable_name(model, node) {
                     let kind = blocking::kind_of(blocking::BLOCKING_CATALOGUE, &name, settings);
-                    // Starting a process returns at once; only using its handle blocks.
-                    if kind.is_some_and(|k| k != CallKind::Subprocess) {
+                    // Starting a process returns at once; only using its handle blocks. A light call
+                    // does not make a helper worth a thread.
+                    if kind.is_some_and(|k| !matches!(k, CallKind::Subprocess | CallKind::Light)) {
                         calls.blocking.get_or_insert(name.clone());
                     }
                     if is_thread_bound(&name) {

@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use crate::blocking::{self, BLOCKING_CATALOGUE};
 use crate::definitions::CallKind;
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::semantic::Context;
 use crate::transforms::{FileContext, Transform, open_block, to_thread};
 
@@ -52,6 +52,19 @@ impl Transform for BlockingCall {
                     call,
                     format!("`{shown}(...)` blocks the event loop in a coroutine; run it in a thread"),
                 ),
+                CallKind::Light => {
+                    let finding = file.finding(
+                        ID,
+                        call,
+                        format!("`{shown}(...)` may ask the file system in a coroutine"),
+                    );
+                    findings.push(Finding { severity: Severity::Hint, ..finding }.report_only(
+                        "it asks the system for little (the current folder, the home folder) or nothing, so a thread \
+                         would cost more than the call; move it to a thread only if the path is on a slow or remote \
+                         file system",
+                    ));
+                    continue;
+                }
                 CallKind::Subprocess => {
                     findings.push(file.finding(ID, call, format!("`{shown}(...)` blocks the event loop")).report_only(
                         "the process handle blocks again when used (wait, communicate, reads): start it with \
@@ -88,7 +101,7 @@ fn blocking_result(file: &FileContext, call: Node, name: &str, await_allowed: bo
         call,
         format!("`{}(...)` blocks the event loop, and so does using what it returns", short_name(name)),
     );
-    let opens_file = matches!(name, "builtins.open" | "io.open" | "pathlib.Path.open");
+    let opens_file = matches!(name, "builtins.open" | "io.open" | "io.open_code" | "pathlib.Path.open");
     if !opens_file {
         return finding.report_only(
             "moving only this call to a thread does not help: move the call and every use of its result into a \
