@@ -32,6 +32,28 @@ pub fn kind_of(definition: &str, name: &str, settings: &Settings) -> Option<Call
     })
 }
 
+/// What to do about `call` (a call of `name`), per the catalogue of `definition`: as
+/// [`kind_of`], except that `os.spawn*(os.P_WAIT, ...)` runs the process to completion, like
+/// `subprocess.run`, and so moves to a thread whole.
+pub fn kind_of_call(
+    definition: &str,
+    name: &str,
+    model: &Model,
+    call: Node,
+    settings: &Settings,
+) -> Option<CallKind> {
+    let kind = kind_of(definition, name, settings)?;
+    let waits = || {
+        let mode = call.child_by_field_name("arguments").and_then(|a| a.named_child(0));
+        mode.and_then(|m| model.qualified_name(m)).is_some_and(|m| m == "os.P_WAIT")
+    };
+    Some(if kind == CallKind::Subprocess && name.starts_with("os.spawn") && waits() {
+        CallKind::Thread
+    } else {
+        kind
+    })
+}
+
 /// Whether a call of `name` blocks the thread that makes it (every kind in the blocking
 /// catalogue does).
 pub fn blocks(name: &str, settings: &Settings) -> bool {

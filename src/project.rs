@@ -211,7 +211,8 @@ fn calls_of(
                 }) =>
             {
                 if let Some(name) = blocking::callable_name(model, node) {
-                    let kind = blocking::kind_of(blocking::BLOCKING_CATALOGUE, &name, settings);
+                    let kind =
+                        blocking::kind_of_call(blocking::BLOCKING_CATALOGUE, &name, model, node, settings);
                     // Starting a process returns at once; only using its handle blocks. A light call
                     // does not make a helper worth a thread.
                     if kind.is_some_and(|k| !matches!(k, CallKind::Subprocess | CallKind::Light)) {

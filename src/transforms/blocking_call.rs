@@ -38,7 +38,11 @@ impl Transform for BlockingCall {
                 continue;
             }
             let Some(name) = blocking::callable_name(file.model, call) else { continue };
-            let Some(kind) = blocking::kind_of(BLOCKING_CATALOGUE, &name, file.settings) else { continue };
+            let Some(kind) =
+                blocking::kind_of_call(BLOCKING_CATALOGUE, &name, file.model, call, file.settings)
+            else {
+                continue;
+            };
             let why_not_await = match file.model.context(call) {
                 Context::Sync => continue,
                 Context::Async => None,
@@ -66,11 +70,18 @@ impl Transform for BlockingCall {
                     continue;
                 }
                 CallKind::Subprocess => {
-                    findings.push(file.finding(ID, call, format!("`{shown}(...)` blocks the event loop")).report_only(
+                    let advice = if matches!(name.as_str(), "subprocess.Popen" | "os.popen") {
                         "the process handle blocks again when used (wait, communicate, reads): start it with \
                          `await asyncio.create_subprocess_exec(...)` instead, or move the whole use into a plain \
-                         function run with `asyncio.to_thread`",
-                    ));
+                         function run with `asyncio.to_thread`"
+                    } else {
+                        "the process runs on, and waiting for it (`os.waitpid`) blocks: start it with \
+                         `await asyncio.create_subprocess_exec(...)` and await `proc.wait()` instead"
+                    };
+                    findings.push(
+                        file.finding(ID, call, format!("`{shown}(...)` blocks the event loop"))
+                            .report_only(advice),
+                    );
                     continue;
                 }
                 CallKind::BlockingResult => {
