@@ -195,8 +195,8 @@ fn straight_line_statements<'t>(
     Ok(statements)
 }
 
-/// The names the block assigns, in order; each must be assigned before the block reads it (in
-/// the nested function it becomes local).
+/// The names the block assigns, in order; each must be assigned before the block (its `with`
+/// header included) reads it: in the nested function it becomes local.
 fn assigned_names<'t>(
     file: &FileContext<'_, 't>,
     block: &OpenBlock<'t>,
@@ -218,13 +218,15 @@ fn assigned_names<'t>(
                 if names.contains(&name) {
                     continue;
                 }
-                let read_before = syntax::descendants(block.body, |n| {
+                // The `with` header counts: `with open(path) as f: path = f.read()` reads `path`
+                // first, and in the nested function that read would fail (`path` is its local).
+                let read_before = syntax::descendants(block.statement, |n| {
                     n.kind() == "identifier" && file.text(n) == name && n.start_byte() < current.end_byte()
                 })
                 .into_iter()
                 .any(|n| !left.byte_range().contains(&n.start_byte()));
                 if read_before || Some(name) == block.file_name {
-                    return Err(format!("the `with` block reads `{name}` before assigning it"));
+                    return Err(format!("the `with` statement reads `{name}` before assigning it"));
                 }
                 names.push(name);
             }
