@@ -181,6 +181,7 @@ fn straight_line_statements<'t>(
     let forbidden = syntax::find_first(block.statement, |n| {
         matches!(n.kind(), "await" | "yield" | "named_expression" | "augmented_assignment")
             || (n.kind() == "string" && file.text(n).contains('\n'))
+            || is_bare_super_call(file, n)
     });
     if let Some(node) = forbidden {
         let what = match node.kind() {
@@ -188,11 +189,22 @@ fn straight_line_statements<'t>(
             "augmented_assignment" => "an augmented assignment (`+=`, ...), whose target would become local",
             "named_expression" => "an assignment expression (`:=`)",
             "yield" => "`yield`",
+            "call" => "`super()` without arguments, which works only in the method itself",
             _ => "`await`",
         };
         return Err(format!("the `with` block holds {what}"));
     }
     Ok(statements)
+}
+
+/// Whether `node` is `super()` with no arguments: it finds its class and instance through the
+/// method it is written in, and fails in a function nested there.
+fn is_bare_super_call(file: &FileContext, node: Node) -> bool {
+    node.kind() == "call"
+        && node
+            .child_by_field_name("function")
+            .is_some_and(|f| f.kind() == "identifier" && file.text(f) == "super")
+        && node.child_by_field_name("arguments").is_some_and(|a| a.named_child_count() == 0)
 }
 
 /// The names the block assigns, in order; each must be assigned before the block (its `with`
