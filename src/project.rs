@@ -134,7 +134,7 @@ impl ModuleFacts {
         }
         // A name the module also binds otherwise (`job = sync_wrapper(job)`, a second `def` under
         // `if`) may not be that function when called: nothing is known about it.
-        facts.functions.retain(|name, _| model.module_binding_count(name) == 1);
+        facts.functions.retain(|name, _| model.binding_count(root, name) == 1);
         facts
     }
 

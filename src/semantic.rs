@@ -432,10 +432,11 @@ impl<'t> Model<'t> {
             .then_some(first)
     }
 
-    /// How many times the module scope binds `name` (`def`, assignment, import, a `global`
-    /// declaration's assignment in a function, ...).
-    pub fn module_binding_count(&self, name: &str) -> usize {
-        self.scope(self.root).bindings.get(name).map_or(0, Vec::len)
+    /// How many times the scope of `scope` (the module, or a class or function definition) binds
+    /// `name` (`def`, assignment, import, for the module a `global` declaration's assignment in a
+    /// function, ...).
+    pub fn binding_count(&self, scope: Node<'t>, name: &str) -> usize {
+        self.scope(scope).bindings.get(name).map_or(0, Vec::len)
     }
 
     /// Whether any scope of the file imports `module` or something from it.

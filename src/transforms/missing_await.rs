@@ -111,14 +111,14 @@ impl MissingAwait {
         call: Node<'t>,
     ) -> Option<Node<'t>> {
         let root = file.model.root();
-        let (scope_body, name) = match function.kind() {
+        let (scope, scope_body, name) = match function.kind() {
             "identifier" => {
                 // Bound once, at module level: the definition itself (no shadowing, no rebinding).
                 let name = file.text(function);
                 if !file.model.resolves_to_module_scope(name, call) {
                     return None;
                 }
-                (root, name)
+                (root, root, name)
             }
             "attribute" => {
                 let receiver = function.child_by_field_name("object")?;
@@ -127,7 +127,8 @@ impl MissingAwait {
                 }
                 let class = std::iter::successors(call.parent(), |n| n.parent())
                     .find(|n| n.kind() == "class_definition")?;
-                (class.child_by_field_name("body")?, file.text(function.child_by_field_name("attribute")?))
+                let name = file.text(function.child_by_field_name("attribute")?);
+                (class, class.child_by_field_name("body")?, name)
             }
             _ => return None,
         };
@@ -136,8 +137,9 @@ impl MissingAwait {
         if definitions.next().is_some() || !is_async_def(definition) || body_yields(definition) {
             return None;
         }
-        // The module-level name must have no other binding (an assignment, an import).
-        if function.kind() == "identifier" && !bound_only_by_definition(file, name) {
+        // The name must have no other binding in the module or the class (an assignment, an
+        // import, `start = wrap(start)`).
+        if file.model.binding_count(scope, name) != 1 {
             return None;
         }
         Some(definition)
@@ -161,12 +163,6 @@ fn defined_in<'t>(
             && definition.child_by_field_name("name").is_some_and(|n| file.text(n) == name))
         .then_some(definition)
     })
-}
-
-/// Whether the module binds `name` only through its `def` (one binding in all); a function's
-/// own local of the same name does not count.
-fn bound_only_by_definition(file: &FileContext, name: &str) -> bool {
-    file.model.module_binding_count(name) == 1
 }
 
 /// Whether a function's own body yields: an `async def` that does is an async generator (calling
