@@ -166,6 +166,11 @@ impl<'t> Model<'t> {
                 "generator_expression" => {
                     no_await.get_or_insert("inside a generator expression");
                 }
+                // An annotation is evaluated later or never (`from __future__ import annotations`,
+                // a local variable's, Python 3.14), and `await` in one is a syntax error there.
+                "type" => {
+                    no_await.get_or_insert("in an annotation");
+                }
                 "function_definition" => {
                     return match (is_async_def(parent), no_await) {
                         (true, None) => Context::Async,
@@ -809,6 +814,8 @@ mod tests {
         assert_eq!(callee(default, "time.sleep").1, Context::Sync);
         let nested_default = "import time\nasync def f():\n    def g(x=time.sleep(1)):\n        pass\n";
         assert_eq!(callee(nested_default, "time.sleep").1, Context::Async);
+        let annotation = "import time\nasync def f():\n    def g(x: time.sleep(1)): pass\n";
+        assert_eq!(callee(annotation, "time.sleep").1, Context::AsyncNoAwait("in an annotation"));
         let class_body = "import time\nasync def f():\n    class A:\n        time.sleep(1)\n";
         assert_eq!(callee(class_body, "time.sleep").1, Context::Sync);
     }
