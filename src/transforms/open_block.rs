@@ -263,8 +263,26 @@ fn used_before(file: &FileContext, statement: Node, name: &str) -> bool {
             && n.kind() == "identifier"
             && file.text(n) == name
             && !in_function_binding_it(file, n, function, name)
+            && !in_earlier_block_binding_it(file, n, statement, name)
     })
     .is_some()
+}
+
+/// Whether `identifier` is in an earlier `with ... as name:` statement of the same block as
+/// `statement` (outside any nested function or lambda): it binds and uses that file, which is
+/// done before `statement` rebinds the name, moved or not.
+fn in_earlier_block_binding_it(file: &FileContext, identifier: Node, statement: Node, name: &str) -> bool {
+    std::iter::successors(identifier.parent(), |n| n.parent())
+        .take_while(|n| !matches!(n.kind(), "function_definition" | "lambda"))
+        .filter(|n| n.kind() == "with_statement" && n.parent() == statement.parent())
+        .any(|with| {
+            syntax::find_first(with, |n| {
+                n.kind() == "identifier"
+                    && file.text(n) == name
+                    && n.parent().is_some_and(|p| p.kind() == "as_pattern_target")
+            })
+            .is_some()
+        })
 }
 
 /// Whether `identifier` sits in a function nested in `outer` that binds `name` itself (a block
