@@ -393,7 +393,7 @@ impl<'t> Model<'t> {
         let (_, bindings) = self.lookup(wanted, name)?;
         let scope = std::iter::successors(Some(name), |n| n.parent())
             .find(|n| matches!(n.kind(), "function_definition" | "module"))?;
-        let mut classes: Vec<Option<String>> = Vec::new();
+        let mut parameter_classes: Vec<Option<String>> = Vec::new();
         if let Some(parameters) = scope.child_by_field_name("parameters") {
             let mut cursor = parameters.walk();
             for parameter in parameters.named_children(&mut cursor) {
@@ -409,11 +409,15 @@ impl<'t> Model<'t> {
                     // `type` wraps the annotation's expression.
                     let class =
                         annotation.and_then(|a| a.named_child(0)).and_then(|a| self.qualified_name(a));
-                    classes.push(class);
+                    parameter_classes.push(class);
                 }
             }
         }
         let body = scope.child_by_field_name("body").unwrap_or(scope);
+        let mut assigned_classes: Vec<Option<String>> = Vec::new();
+        // Whether an assignment that always runs (a statement of the body itself) rebinds the name
+        // before `name` is used: `path = Path(path)` replaces the parameter's value.
+        let mut rebound_before = false;
         let mut stack = vec![body];
         while let Some(node) = stack.pop() {
             match node.kind() {
@@ -425,15 +429,25 @@ impl<'t> Model<'t> {
                         .child_by_field_name("right")
                         .filter(|r| r.kind() == "call")
                         .and_then(|r| r.child_by_field_name("function"));
-                    classes.push(constructor.and_then(|c| self.qualified_name(c)));
+                    assigned_classes.push(constructor.and_then(|c| self.qualified_name(c)));
+                    let statement = node.parent().filter(|p| p.kind() == "expression_statement");
+                    rebound_before |= statement.and_then(|s| s.parent()) == Some(body)
+                        && node.end_byte() <= name.start_byte();
                 }
                 _ => {}
             }
             let mut cursor = node.walk();
             stack.extend(node.named_children(&mut cursor));
         }
+        let parameters_bound = parameter_classes.len();
+        let classes: Vec<Option<String>> = if rebound_before {
+            assigned_classes
+        } else {
+            parameter_classes.into_iter().chain(assigned_classes).collect()
+        };
         let first = classes.first()?.clone()?;
-        (classes.len() == bindings.len() && classes.iter().all(|c| c.as_deref() == Some(first.as_str())))
+        let counted = classes.len() + if rebound_before { parameters_bound } else { 0 };
+        (counted == bindings.len() && classes.iter().all(|c| c.as_deref() == Some(first.as_str())))
             .then_some(first)
     }
 
