@@ -112,6 +112,17 @@ fn in_thread(file: &FileContext, block: &OpenBlock, open_call: Node) -> Result<F
     let returns = statements.last().is_some_and(|s| s.kind() == "return_statement");
     let assigned = assigned_names(file, block, &statements)?;
     if let Some(name) = block.file_name {
+        // In the nested function the name is local: the header cannot read its earlier value
+        // (`with open(f.name + ".bak") as f:`).
+        let header_reads = syntax::find_first(block.statement, |n| {
+            n.end_byte() <= block.body.start_byte()
+                && n.kind() == "identifier"
+                && file.text(n) == name
+                && n.parent().is_some_and(|p| p.kind() != "as_pattern_target")
+        });
+        if header_reads.is_some() {
+            return Err(format!("the `with` statement reads `{name}` before binding it"));
+        }
         // Moved into the nested function, the name is no longer the coroutine's: any other use
         // of it in the coroutine would read something else.
         if used_before(file, block.statement, name) || used_after(file, block.statement, name) {
@@ -263,25 +274,33 @@ fn used_before(file: &FileContext, statement: Node, name: &str) -> bool {
             && n.kind() == "identifier"
             && file.text(n) == name
             && !in_function_binding_it(file, n, function, name)
-            && !in_earlier_block_binding_it(file, n, statement, name)
+            && !in_other_block_binding_it(file, n, statement, name)
     })
     .is_some()
 }
 
-/// Whether `identifier` is in an earlier `with ... as name:` statement of the same block as
-/// `statement` (outside any nested function or lambda): it binds and uses that file, which is
-/// done before `statement` rebinds the name, moved or not.
-fn in_earlier_block_binding_it(file: &FileContext, identifier: Node, statement: Node, name: &str) -> bool {
-    std::iter::successors(identifier.parent(), |n| n.parent())
+/// Whether `identifier` is the target of another `with ... as name:` statement of the function,
+/// or sits in that statement's block: it binds or reads that statement's file, whether
+/// `statement` moves into a nested function or not.
+fn in_other_block_binding_it(file: &FileContext, identifier: Node, statement: Node, name: &str) -> bool {
+    let encloses_statement =
+        |with: &Node| with.start_byte() <= statement.start_byte() && statement.end_byte() <= with.end_byte();
+    std::iter::successors(Some(identifier), |n| n.parent())
         .take_while(|n| !matches!(n.kind(), "function_definition" | "lambda"))
-        .filter(|n| n.kind() == "with_statement" && n.parent() == statement.parent())
+        .filter(|n| n.kind() == "with_statement" && !encloses_statement(n))
         .any(|with| {
-            syntax::find_first(with, |n| {
+            let target = syntax::find_first(with, |n| {
                 n.kind() == "identifier"
                     && file.text(n) == name
                     && n.parent().is_some_and(|p| p.kind() == "as_pattern_target")
-            })
-            .is_some()
+                    && std::iter::successors(n.parent(), |a| a.parent())
+                        .find(|a| a.kind() == "with_statement")
+                        == Some(with)
+            });
+            let in_body = with.child_by_field_name("body").is_some_and(|b| {
+                b.start_byte() <= identifier.start_byte() && identifier.end_byte() <= b.end_byte()
+            });
+            target.is_some_and(|t| t == identifier || in_body)
         })
 }
 
@@ -313,20 +332,30 @@ fn used_after(file: &FileContext, statement: Node, name: &str) -> bool {
     else {
         return true;
     };
-    let next = syntax::find_first(function, |n| {
+    let uses = syntax::descendants(function, |n| {
         n.start_byte() >= statement.end_byte() && n.kind() == "identifier" && file.text(n) == name
     });
-    let Some(next) = next else { return false };
-    let rebinding_statement = match next.parent().map(|p| p.kind()) {
-        Some("as_pattern_target") => {
-            std::iter::successors(next.parent(), |n| n.parent()).find(|n| n.kind() == "with_statement")
+    for used in uses {
+        // A rebinding that always runs next (`with open(b) as f`, `f = ...` in the same block)
+        // ends the reach of the file; uses in another `with ... as name:` block read that
+        // block's file.
+        let rebinding_statement = match used.parent().map(|p| p.kind()) {
+            Some("as_pattern_target") => {
+                std::iter::successors(used.parent(), |n| n.parent()).find(|n| n.kind() == "with_statement")
+            }
+            Some("assignment") if used.parent().and_then(|a| a.child_by_field_name("left")) == Some(used) => {
+                used.parent().and_then(|a| a.parent()).filter(|s| s.kind() == "expression_statement")
+            }
+            _ => None,
+        };
+        if rebinding_statement.is_some_and(|rebinding| rebinding.parent() == statement.parent()) {
+            return false;
         }
-        Some("assignment") if next.parent().and_then(|a| a.child_by_field_name("left")) == Some(next) => {
-            next.parent().and_then(|a| a.parent()).filter(|s| s.kind() == "expression_statement")
+        if !in_other_block_binding_it(file, used, statement, name) {
+            return true;
         }
-        _ => None,
-    };
-    rebinding_statement.is_none_or(|rebinding| rebinding.parent() != statement.parent())
+    }
+    false
 }
 
 /// `_read_file` or `_write_file` (after the mode), numbered when the file has the name already.
