@@ -3,6 +3,7 @@
 //! `--blocking-callable`, and the name a call is known by in it.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use tree_sitter::Node;
 
@@ -140,11 +141,27 @@ pub fn may_name_entry(definition: &str, callee: Node, source: &str, settings: &S
     }
     let Some(last) = callee.child_by_field_name("attribute").map(|a| text(a, source)) else { return false };
     let ends_with_last = |name: &str| name.rsplit('.').next() == Some(last);
-    let listed =
-        definitions::get(definition).is_some_and(|d| d.blocking.keys().any(|name| ends_with_last(name)));
+    let listed = last_parts(definition).contains(last);
     listed
         || (definition == BLOCKING_CATALOGUE
             && settings.blocking_callables.iter().any(|name| ends_with_last(name)))
+}
+
+/// The last parts of the names in the catalogue of `definition` (`run` for `subprocess.run`),
+/// gathered once: every method call in a coroutine is checked against them.
+fn last_parts(definition: &str) -> &'static HashSet<&'static str> {
+    static BLOCKING: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static CPU: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static NONE: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let cell = match definition {
+        BLOCKING_CATALOGUE => &BLOCKING,
+        CPU_CATALOGUE => &CPU,
+        _ => return NONE.get_or_init(HashSet::new),
+    };
+    cell.get_or_init(|| {
+        let names = definitions::get(definition).into_iter().flat_map(|d| d.blocking.keys());
+        names.filter_map(|name| name.rsplit('.').next()).collect()
+    })
 }
 
 /// Whether a call of `callee` may name something in `names` (see [`reachable_names`]).
@@ -156,10 +173,31 @@ pub fn may_reach(names: &Option<HashSet<&str>>, callee: Node, source: &str) -> b
 }
 
 /// Whether `callee` is a method called on a plain variable (`p.read_text`), which may hold an
-/// instance of a catalogue class (see [`callable_name`]) whatever names the file imports.
+/// instance of a catalogue class (see [`callable_name`]) whatever names the file imports; only
+/// worth asking when [`may_call_listed_methods`] says so.
 pub fn is_method_on_variable(callee: Node) -> bool {
     callee.kind() == "attribute"
         && callee.child_by_field_name("object").is_some_and(|object| object.kind() == "identifier")
+}
+
+/// Whether the file imports a module one of whose classes has a method in a catalogue
+/// (`pathlib` for `pathlib.Path.read_text`, `db` for `--blocking-callable db.Connection.execute`):
+/// only then may a method called on a variable be one.
+pub fn may_call_listed_methods(model: &Model, settings: &Settings) -> bool {
+    let is_method = |name: &&str| {
+        let parts: Vec<&str> = name.split('.').collect();
+        parts.len() >= 3 && parts[parts.len() - 2].starts_with(char::is_uppercase)
+    };
+    let listed = [BLOCKING_CATALOGUE, CPU_CATALOGUE]
+        .into_iter()
+        .filter_map(definitions::get)
+        .flat_map(|d| d.blocking.keys().map(String::as_str));
+    let modules: HashSet<&str> = listed
+        .chain(settings.blocking_callables.iter().map(String::as_str))
+        .filter(is_method)
+        .filter_map(|name| name.split('.').next())
+        .collect();
+    model.imports_any(|module| modules.contains(module))
 }
 
 /// The class whose instance `object` is: a constructor call's class (`Path(p)`), or a variable's

@@ -88,6 +88,7 @@ impl ModuleFacts {
         if let Some(names) = &mut reachable {
             names.extend(module_level_functions(model));
         }
+        let methods = blocking::may_call_listed_methods(model, settings);
         for statement in statements {
             let definition = match statement.kind() {
                 "decorated_definition" => statement.child_by_field_name("definition"),
@@ -117,7 +118,7 @@ impl ModuleFacts {
                 FunctionKind::Coroutine
             };
             let calls = if kind == FunctionKind::Sync {
-                calls_of(model, definition, &reachable, settings)
+                calls_of(model, definition, &reachable, methods, settings)
             } else {
                 Calls::default()
             };
@@ -196,6 +197,7 @@ fn calls_of(
     model: &Model,
     definition: Node,
     reachable: &Option<HashSet<&str>>,
+    methods: bool,
     settings: &Settings,
 ) -> Calls {
     let mut calls = Calls::default();
@@ -207,7 +209,7 @@ fn calls_of(
             "call"
                 if node.child_by_field_name("function").is_some_and(|callee| {
                     blocking::may_reach(reachable, callee, model.source())
-                        || blocking::is_method_on_variable(callee)
+                        || (methods && blocking::is_method_on_variable(callee))
                 }) =>
             {
                 if let Some(name) = blocking::callable_name(model, node) {

@@ -100,6 +100,18 @@ pub struct Model<'t> {
     root: Node<'t>,
     index: Index<'t>,
     scopes: RefCell<HashMap<usize, Rc<Scope>>>,
+    /// [`Model::instance_class`]'s summary of each (function or module, name) asked about.
+    instance_bindings: RefCell<HashMap<(usize, String), Rc<InstanceBindings>>>,
+}
+
+/// How a function (or the module) binds one name, as far as telling its class goes.
+#[derive(Debug, Default)]
+struct InstanceBindings {
+    /// Each parameter of that name: the class it is annotated with, when known.
+    parameters: Vec<Option<String>>,
+    /// Each assignment to it: the class constructed (`Path(...)`), whether the assignment is a
+    /// statement of the body itself (it always runs), and where it ends.
+    assignments: Vec<(Option<String>, bool, usize)>,
 }
 
 /// The modules fixes may import. An unbound name equal to one of them is taken to mean it.
@@ -121,7 +133,13 @@ const COMPREHENSION_KINDS: &[&str] =
 
 impl<'t> Model<'t> {
     pub fn new(source: &'t str, root: Node<'t>) -> Model<'t> {
-        Model { source, root, index: Index::build(root), scopes: RefCell::new(HashMap::new()) }
+        Model {
+            source,
+            root,
+            index: Index::build(root),
+            scopes: RefCell::new(HashMap::new()),
+            instance_bindings: RefCell::new(HashMap::new()),
+        }
     }
 
     pub fn source(&self) -> &'t str {
@@ -393,7 +411,31 @@ impl<'t> Model<'t> {
         let (_, bindings) = self.lookup(wanted, name)?;
         let scope = std::iter::successors(Some(name), |n| n.parent())
             .find(|n| matches!(n.kind(), "function_definition" | "module"))?;
-        let mut parameter_classes: Vec<Option<String>> = Vec::new();
+        let summary = self.instance_bindings(scope, wanted);
+        // An assignment that always runs before `name` replaces a parameter's value:
+        // `path = Path(path)`.
+        let rebound_before =
+            summary.assignments.iter().any(|(_, always, end)| *always && *end <= name.start_byte());
+        let assigned = summary.assignments.iter().map(|(class, _, _)| class);
+        let classes: Vec<&Option<String>> = if rebound_before {
+            assigned.collect()
+        } else {
+            summary.parameters.iter().chain(assigned).collect()
+        };
+        let first = classes.first()?.as_ref()?;
+        let counted = classes.len() + if rebound_before { summary.parameters.len() } else { 0 };
+        (counted == bindings.len() && classes.iter().all(|c| c.as_ref() == Some(first)))
+            .then(|| first.clone())
+    }
+
+    /// The parameters and assignments through which the function (or module) `scope` binds
+    /// `wanted`, computed once per pair.
+    fn instance_bindings(&self, scope: Node<'t>, wanted: &str) -> Rc<InstanceBindings> {
+        let key = (scope.id(), wanted.to_string());
+        if let Some(summary) = self.instance_bindings.borrow().get(&key) {
+            return summary.clone();
+        }
+        let mut summary = InstanceBindings::default();
         if let Some(parameters) = scope.child_by_field_name("parameters") {
             let mut cursor = parameters.walk();
             for parameter in parameters.named_children(&mut cursor) {
@@ -409,15 +451,11 @@ impl<'t> Model<'t> {
                     // `type` wraps the annotation's expression.
                     let class =
                         annotation.and_then(|a| a.named_child(0)).and_then(|a| self.qualified_name(a));
-                    parameter_classes.push(class);
+                    summary.parameters.push(class);
                 }
             }
         }
         let body = scope.child_by_field_name("body").unwrap_or(scope);
-        let mut assigned_classes: Vec<Option<String>> = Vec::new();
-        // Whether an assignment that always runs (a statement of the body itself) rebinds the name
-        // before `name` is used: `path = Path(path)` replaces the parameter's value.
-        let mut rebound_before = false;
         let mut stack = vec![body];
         while let Some(node) = stack.pop() {
             match node.kind() {
@@ -429,26 +467,22 @@ impl<'t> Model<'t> {
                         .child_by_field_name("right")
                         .filter(|r| r.kind() == "call")
                         .and_then(|r| r.child_by_field_name("function"));
-                    assigned_classes.push(constructor.and_then(|c| self.qualified_name(c)));
                     let statement = node.parent().filter(|p| p.kind() == "expression_statement");
-                    rebound_before |= statement.and_then(|s| s.parent()) == Some(body)
-                        && node.end_byte() <= name.start_byte();
+                    let always = statement.and_then(|s| s.parent()) == Some(body);
+                    summary.assignments.push((
+                        constructor.and_then(|c| self.qualified_name(c)),
+                        always,
+                        node.end_byte(),
+                    ));
                 }
                 _ => {}
             }
             let mut cursor = node.walk();
             stack.extend(node.named_children(&mut cursor));
         }
-        let parameters_bound = parameter_classes.len();
-        let classes: Vec<Option<String>> = if rebound_before {
-            assigned_classes
-        } else {
-            parameter_classes.into_iter().chain(assigned_classes).collect()
-        };
-        let first = classes.first()?.clone()?;
-        let counted = classes.len() + if rebound_before { parameters_bound } else { 0 };
-        (counted == bindings.len() && classes.iter().all(|c| c.as_deref() == Some(first.as_str())))
-            .then_some(first)
+        let summary = Rc::new(summary);
+        self.instance_bindings.borrow_mut().insert(key, summary.clone());
+        summary
     }
 
     /// How many times the scope of `scope` (the module, or a class or function definition) binds
