@@ -3,6 +3,7 @@
 //! `--blocking-callable`, and the name a call is known by in it.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use tree_sitter::Node;
 
@@ -32,6 +33,28 @@ pub fn kind_of(definition: &str, name: &str, settings: &Settings) -> Option<Call
     })
 }
 
+/// What to do about `call` (a call of `name`), per the catalogue of `definition`: as
+/// [`kind_of`], except that `os.spawn*(os.P_WAIT, ...)` runs the process to completion, like
+/// `subprocess.run`, and so moves to a thread whole.
+pub fn kind_of_call(
+    definition: &str,
+    name: &str,
+    model: &Model,
+    call: Node,
+    settings: &Settings,
+) -> Option<CallKind> {
+    let kind = kind_of(definition, name, settings)?;
+    let waits = || {
+        let mode = call.child_by_field_name("arguments").and_then(|a| a.named_child(0));
+        mode.and_then(|m| model.qualified_name(m)).is_some_and(|m| m == "os.P_WAIT")
+    };
+    Some(if kind == CallKind::Subprocess && name.starts_with("os.spawn") && waits() {
+        CallKind::Thread
+    } else {
+        kind
+    })
+}
+
 /// Whether a call of `name` blocks the thread that makes it (every kind in the blocking
 /// catalogue does).
 pub fn blocks(name: &str, settings: &Settings) -> bool {
@@ -40,7 +63,9 @@ pub fn blocks(name: &str, settings: &Settings) -> bool {
 
 /// The name the catalogue knows `call`'s callee by: its qualified name through imports
 /// (`sp.run` after `import subprocess as sp` is `subprocess.run`), `builtins.open` for the
-/// unshadowed builtin, `pathlib.Path.read_text` for `Path(p).read_text()`.
+/// unshadowed builtin, `pathlib.Path.read_text` for `Path(p).read_text()` and for `p.read_text()`
+/// when `p` holds a `Path` (`p = Path(name)`, a parameter `p: Path`); `db.Connection.execute` for
+/// `conn.execute()` with `conn: db.Connection`.
 pub fn callable_name(model: &Model, call: Node) -> Option<String> {
     let function = call.child_by_field_name("function")?;
     if let Some(qualified) = model.qualified_name(function) {
@@ -54,10 +79,12 @@ pub fn callable_name(model: &Model, call: Node) -> Option<String> {
         }
         "attribute" => {
             let method = text(function.child_by_field_name("attribute")?, model.source());
-            let object = function.child_by_field_name("object")?;
-            let constructor = object.child_by_field_name("function").filter(|_| object.kind() == "call")?;
-            let class = model.qualified_name(constructor)?;
-            PATH_CLASSES.contains(&class.as_str()).then(|| format!("pathlib.Path.{method}"))
+            let class = instance_class(model, function.child_by_field_name("object")?)?;
+            if PATH_CLASSES.contains(&class.as_str()) {
+                Some(format!("pathlib.Path.{method}"))
+            } else {
+                Some(format!("{class}.{method}"))
+            }
         }
         _ => None,
     }
@@ -114,11 +141,27 @@ pub fn may_name_entry(definition: &str, callee: Node, source: &str, settings: &S
     }
     let Some(last) = callee.child_by_field_name("attribute").map(|a| text(a, source)) else { return false };
     let ends_with_last = |name: &str| name.rsplit('.').next() == Some(last);
-    let listed =
-        definitions::get(definition).is_some_and(|d| d.blocking.keys().any(|name| ends_with_last(name)));
+    let listed = last_parts(definition).contains(last);
     listed
         || (definition == BLOCKING_CATALOGUE
             && settings.blocking_callables.iter().any(|name| ends_with_last(name)))
+}
+
+/// The last parts of the names in the catalogue of `definition` (`run` for `subprocess.run`),
+/// gathered once: every method call in a coroutine is checked against them.
+fn last_parts(definition: &str) -> &'static HashSet<&'static str> {
+    static BLOCKING: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static CPU: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    static NONE: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    let cell = match definition {
+        BLOCKING_CATALOGUE => &BLOCKING,
+        CPU_CATALOGUE => &CPU,
+        _ => return NONE.get_or_init(HashSet::new),
+    };
+    cell.get_or_init(|| {
+        let names = definitions::get(definition).into_iter().flat_map(|d| d.blocking.keys());
+        names.filter_map(|name| name.rsplit('.').next()).collect()
+    })
 }
 
 /// Whether a call of `callee` may name something in `names` (see [`reachable_names`]).
@@ -126,6 +169,44 @@ pub fn may_reach(names: &Option<HashSet<&str>>, callee: Node, source: &str) -> b
     match names {
         None => true,
         Some(names) => head_name(callee, source).is_some_and(|head| names.contains(head)),
+    }
+}
+
+/// Whether `callee` is a method called on a plain variable (`p.read_text`), which may hold an
+/// instance of a catalogue class (see [`callable_name`]) whatever names the file imports; only
+/// worth asking when [`may_call_listed_methods`] says so.
+pub fn is_method_on_variable(callee: Node) -> bool {
+    callee.kind() == "attribute"
+        && callee.child_by_field_name("object").is_some_and(|object| object.kind() == "identifier")
+}
+
+/// Whether the file imports a module one of whose classes has a method in a catalogue
+/// (`pathlib` for `pathlib.Path.read_text`, `db` for `--blocking-callable db.Connection.execute`):
+/// only then may a method called on a variable be one.
+pub fn may_call_listed_methods(model: &Model, settings: &Settings) -> bool {
+    let is_method = |name: &&str| {
+        let parts: Vec<&str> = name.split('.').collect();
+        parts.len() >= 3 && parts[parts.len() - 2].starts_with(char::is_uppercase)
+    };
+    let listed = [BLOCKING_CATALOGUE, CPU_CATALOGUE]
+        .into_iter()
+        .filter_map(definitions::get)
+        .flat_map(|d| d.blocking.keys().map(String::as_str));
+    let modules: HashSet<&str> = listed
+        .chain(settings.blocking_callables.iter().map(String::as_str))
+        .filter(is_method)
+        .filter_map(|name| name.split('.').next())
+        .collect();
+    model.imports_any(|module| modules.contains(module))
+}
+
+/// The class whose instance `object` is: a constructor call's class (`Path(p)`), or a variable's
+/// (see [`Model::instance_class`]).
+fn instance_class(model: &Model, object: Node) -> Option<String> {
+    match object.kind() {
+        "call" => model.qualified_name(object.child_by_field_name("function")?),
+        "identifier" => model.instance_class(object),
+        _ => None,
     }
 }
 

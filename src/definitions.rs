@@ -76,6 +76,10 @@ pub enum CallKind {
     CpuReleasesGil,
     /// CPU-heavy code that holds the GIL: only a process runs it in parallel.
     CpuHoldsGil,
+    /// Listed by Ruff's ASYNC2xx rules but asks the system for little or nothing (the current
+    /// folder, a path computed from a string): reported as a hint, not moved to a thread, which
+    /// would cost more than the call.
+    Light,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,6 +116,7 @@ impl CallKind {
             CallKind::Elsewhere => "rewritten by another transform; they make a sync helper blocking",
             CallKind::CpuReleasesGil => "C code that releases the GIL: a thread runs it in parallel",
             CallKind::CpuHoldsGil => "pure-Python work that holds the GIL: a process runs it in parallel",
+            CallKind::Light => "reported as a hint: they ask the system for little, a thread would cost more",
         }
     }
 }
@@ -201,6 +206,7 @@ pub fn explain(definition: &Definition) -> String {
             CallKind::Elsewhere,
             CallKind::CpuReleasesGil,
             CallKind::CpuHoldsGil,
+            CallKind::Light,
         ] {
             let names: Vec<&str> = definition
                 .blocking

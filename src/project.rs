@@ -22,7 +22,7 @@ use crate::config::Settings;
 use crate::definitions::CallKind;
 use crate::semantic::{Model, Resolved};
 use crate::syntax::{self, is_async_def, text};
-use crate::transforms::missing_await::{is_async_generator, unknown_decorator};
+use crate::transforms::missing_await::{body_yields, unknown_decorator};
 
 /// Re-exports followed at most this far (`pkg/__init__.py` importing from `pkg/util.py`, ...).
 const MAX_REEXPORTS: usize = 8;
@@ -54,6 +54,8 @@ enum Callee {
 #[derive(Debug)]
 struct FunctionFacts {
     kind: FunctionKind,
+    /// Whether its body yields: calling it runs none of the body, iterating the result does.
+    generator: bool,
     /// The first call in its body to a blocking callable, by catalogue name.
     blocking_call: Option<String>,
     /// The first call in its body that needs the event loop's thread or the main thread
@@ -86,6 +88,7 @@ impl ModuleFacts {
         if let Some(names) = &mut reachable {
             names.extend(module_level_functions(model));
         }
+        let methods = blocking::may_call_listed_methods(model, settings);
         for statement in statements {
             let definition = match statement.kind() {
                 "decorated_definition" => statement.child_by_field_name("definition"),
@@ -107,7 +110,7 @@ impl ModuleFacts {
             }
             let kind = if !is_async_def(definition) {
                 FunctionKind::Sync
-            } else if is_async_generator(definition) {
+            } else if body_yields(definition) {
                 FunctionKind::AsyncGenerator
             } else if let Some(decorator) = unknown_decorator(source, definition) {
                 FunctionKind::DecoratedCoroutine(decorator.to_string())
@@ -115,7 +118,7 @@ impl ModuleFacts {
                 FunctionKind::Coroutine
             };
             let calls = if kind == FunctionKind::Sync {
-                calls_of(model, definition, &reachable, settings)
+                calls_of(model, definition, &reachable, methods, settings)
             } else {
                 Calls::default()
             };
@@ -123,12 +126,16 @@ impl ModuleFacts {
                 name.to_string(),
                 FunctionFacts {
                     kind,
+                    generator: body_yields(definition),
                     blocking_call: calls.blocking,
                     thread_bound_call: calls.thread_bound,
                     callees: calls.callees,
                 },
             );
         }
+        // A name the module also binds otherwise (`job = sync_wrapper(job)`, a second `def` under
+        // `if`) may not be that function when called: nothing is known about it.
+        facts.functions.retain(|name, _| model.binding_count(root, name) == 1);
         facts
     }
 
@@ -140,6 +147,11 @@ impl ModuleFacts {
                 self.imports.insert(name.to_string(), qualified);
             }
         }
+    }
+
+    /// Whether the module-level function `name` yields (calling it runs none of its body).
+    pub fn is_generator(&self, name: &str) -> bool {
+        self.functions.get(name).is_some_and(|f| f.generator)
     }
 
     /// What kind of function the module binds to `name` at module level, if it defines one.
@@ -185,6 +197,7 @@ fn calls_of(
     model: &Model,
     definition: Node,
     reachable: &Option<HashSet<&str>>,
+    methods: bool,
     settings: &Settings,
 ) -> Calls {
     let mut calls = Calls::default();
@@ -194,14 +207,17 @@ fn calls_of(
         match node.kind() {
             "function_definition" | "lambda" | "class_definition" => continue,
             "call"
-                if node
-                    .child_by_field_name("function")
-                    .is_some_and(|callee| blocking::may_reach(reachable, callee, model.source())) =>
+                if node.child_by_field_name("function").is_some_and(|callee| {
+                    blocking::may_reach(reachable, callee, model.source())
+                        || (methods && blocking::is_method_on_variable(callee))
+                }) =>
             {
                 if let Some(name) = blocking::callable_name(model, node) {
-                    let kind = blocking::kind_of(blocking::BLOCKING_CATALOGUE, &name, settings);
-                    // Starting a process returns at once; only using its handle blocks.
-                    if kind.is_some_and(|k| k != CallKind::Subprocess) {
+                    let kind =
+                        blocking::kind_of_call(blocking::BLOCKING_CATALOGUE, &name, model, node, settings);
+                    // Starting a process returns at once; only using its handle blocks. A light call
+                    // does not make a helper worth a thread.
+                    if kind.is_some_and(|k| !matches!(k, CallKind::Subprocess | CallKind::Light)) {
                         calls.blocking.get_or_insert(name.clone());
                     }
                     if is_thread_bound(&name) {

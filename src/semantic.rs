@@ -102,6 +102,18 @@ pub struct Model<'t> {
     scopes: RefCell<HashMap<usize, Rc<Scope>>>,
     /// [`Model::qualified_name`] by node id: every transform asks it for the callee of every call.
     qualified_names: RefCell<HashMap<usize, Option<String>>>,
+    /// [`Model::instance_class`]'s summary of each (function or module, name) asked about.
+    instance_bindings: RefCell<HashMap<(usize, String), Rc<InstanceBindings>>>,
+}
+
+/// How a function (or the module) binds one name, as far as telling its class goes.
+#[derive(Debug, Default)]
+struct InstanceBindings {
+    /// Each parameter of that name: the class it is annotated with, when known.
+    parameters: Vec<Option<String>>,
+    /// Each assignment to it: the class constructed (`Path(...)`), whether the assignment is a
+    /// statement of the body itself (it always runs), and where it ends.
+    assignments: Vec<(Option<String>, bool, usize)>,
 }
 
 /// The modules fixes may import. An unbound name equal to one of them is taken to mean it.
@@ -118,6 +130,7 @@ impl<'t> Model<'t> {
             index: Index::build(root),
             scopes: RefCell::new(HashMap::new()),
             qualified_names: RefCell::new(HashMap::new()),
+            instance_bindings: RefCell::new(HashMap::new()),
         }
     }
 
@@ -137,8 +150,14 @@ impl<'t> Model<'t> {
     /// Where `node` runs: in a coroutine (and whether `await` may be inserted there) or not.
     pub fn context(&self, node: Node<'t>) -> Context {
         // Only scope nodes change the answer: walk those rather than every ancestor.
-        let mut no_await: Option<&'static str> = None;
+        let in_annotation =
+            self.index.annotations.iter().any(|a| a.start <= node.start_byte() && node.end_byte() <= a.end);
+        let mut no_await: Option<&'static str> = in_annotation.then_some(IN_ANNOTATION);
         for scope in self.index.scopes_around(node).filter(|&scope| scope != node) {
+            // A generator expression's first iterable is evaluated in the enclosing scope.
+            if kind(scope) == "generator_expression" && holds_in_first_iterable(scope, node) {
+                continue;
+            }
             // Defaults, annotations and base classes are evaluated in the enclosing scope.
             let in_body = field(scope, "body").is_some_and(|body| syntax::holds(body, node));
             if let Some(context) = self.scope_context(scope, in_body, &mut no_await) {
@@ -155,12 +174,23 @@ impl<'t> Model<'t> {
         let Some(mut current) = chain.next() else {
             return Context::Sync;
         };
+        let mut previous = current;
         for parent in chain {
+            if kind(parent) == "type" {
+                no_await.get_or_insert(IN_ANNOTATION);
+            }
+            // A generator expression's first iterable is evaluated in the enclosing scope.
+            if kind(parent) == "generator_expression" && is_first_iterable(parent, current, previous) {
+                previous = current;
+                current = parent;
+                continue;
+            }
             // Defaults, annotations and base classes are evaluated in the enclosing scope.
             let in_body = field(parent, "body") == Some(current);
             if let Some(context) = self.scope_context(parent, in_body, &mut no_await) {
                 return context;
             }
+            previous = current;
             current = parent;
         }
         Context::Sync
@@ -398,6 +428,96 @@ impl<'t> Model<'t> {
             stack.extend(node.named_children(&mut cursor));
         }
         (!getters.is_empty() && getters.len() == bindings.len()).then(|| getters[0])
+    }
+
+    /// The class that the variable `name` (an identifier) holds an instance of, by the qualified
+    /// name of the class: every binding of it in the function (or module) around it is either an
+    /// assignment of a constructor call (`p = Path(name)`) or a parameter annotated with the class
+    /// (`p: Path`), all of the same class. `None` when any binding says otherwise or nothing does.
+    pub fn instance_class(&self, name: Node<'t>) -> Option<String> {
+        let wanted = text(name, self.source);
+        let (_, bindings) = self.lookup(wanted, name)?;
+        let scope = std::iter::successors(Some(name), |n| n.parent())
+            .find(|n| matches!(n.kind(), "function_definition" | "module"))?;
+        let summary = self.instance_bindings(scope, wanted);
+        // An assignment that always runs before `name` replaces a parameter's value:
+        // `path = Path(path)`.
+        let rebound_before =
+            summary.assignments.iter().any(|(_, always, end)| *always && *end <= name.start_byte());
+        let assigned = summary.assignments.iter().map(|(class, _, _)| class);
+        let classes: Vec<&Option<String>> = if rebound_before {
+            assigned.collect()
+        } else {
+            summary.parameters.iter().chain(assigned).collect()
+        };
+        let first = classes.first()?.as_ref()?;
+        let counted = classes.len() + if rebound_before { summary.parameters.len() } else { 0 };
+        (counted == bindings.len() && classes.iter().all(|c| c.as_ref() == Some(first)))
+            .then(|| first.clone())
+    }
+
+    /// The parameters and assignments through which the function (or module) `scope` binds
+    /// `wanted`, computed once per pair.
+    fn instance_bindings(&self, scope: Node<'t>, wanted: &str) -> Rc<InstanceBindings> {
+        let key = (scope.id(), wanted.to_string());
+        if let Some(summary) = self.instance_bindings.borrow().get(&key) {
+            return summary.clone();
+        }
+        let mut summary = InstanceBindings::default();
+        if let Some(parameters) = scope.child_by_field_name("parameters") {
+            let mut cursor = parameters.walk();
+            for parameter in parameters.named_children(&mut cursor) {
+                let (bound, annotation) = match parameter.kind() {
+                    "identifier" => (Some(parameter), None),
+                    "typed_parameter" => (parameter.named_child(0), parameter.child_by_field_name("type")),
+                    "typed_default_parameter" | "default_parameter" => {
+                        (parameter.child_by_field_name("name"), parameter.child_by_field_name("type"))
+                    }
+                    _ => (None, None),
+                };
+                if bound.is_some_and(|b| b.kind() == "identifier" && text(b, self.source) == wanted) {
+                    // `type` wraps the annotation's expression.
+                    let class =
+                        annotation.and_then(|a| a.named_child(0)).and_then(|a| self.qualified_name(a));
+                    summary.parameters.push(class);
+                }
+            }
+        }
+        let body = scope.child_by_field_name("body").unwrap_or(scope);
+        let mut stack = vec![body];
+        while let Some(node) = stack.pop() {
+            match node.kind() {
+                "function_definition" | "class_definition" | "lambda" => continue,
+                "assignment"
+                    if node.child_by_field_name("left").is_some_and(|l| text(l, self.source) == wanted) =>
+                {
+                    let constructor = node
+                        .child_by_field_name("right")
+                        .filter(|r| r.kind() == "call")
+                        .and_then(|r| r.child_by_field_name("function"));
+                    let statement = node.parent().filter(|p| p.kind() == "expression_statement");
+                    let always = statement.and_then(|s| s.parent()) == Some(body);
+                    summary.assignments.push((
+                        constructor.and_then(|c| self.qualified_name(c)),
+                        always,
+                        node.end_byte(),
+                    ));
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.named_children(&mut cursor));
+        }
+        let summary = Rc::new(summary);
+        self.instance_bindings.borrow_mut().insert(key, summary.clone());
+        summary
+    }
+
+    /// How many times the scope of `scope` (the module, or a class or function definition) binds
+    /// `name` (`def`, assignment, import, for the module a `global` declaration's assignment in a
+    /// function, ...).
+    pub fn binding_count(&self, scope: Node<'t>, name: &str) -> usize {
+        self.scope(scope).bindings.get(name).map_or(0, Vec::len)
     }
 
     /// Whether any scope of the file imports `module` or something from it.
@@ -668,6 +788,30 @@ fn classify(bindings: &[Binding]) -> Resolved {
     }
 }
 
+/// Whether `clause` (a child of `generator`) is its first `for ... in` clause and `part` (a child
+/// of `clause`) is what that clause iterates over.
+/// An annotation is evaluated later or never (`from __future__ import annotations`, a local
+/// variable's, Python 3.14), and `await` in one is a syntax error there.
+const IN_ANNOTATION: &str = "in an annotation";
+
+/// Whether `node` lies in the iterable of `generator`'s first `for` clause, which Python evaluates
+/// in the enclosing scope.
+fn holds_in_first_iterable(generator: Node, node: Node) -> bool {
+    let mut cursor = generator.walk();
+    let first = generator.named_children(&mut cursor).find(|c| c.kind() == "for_in_clause");
+    first.is_some_and(|clause| {
+        clause != node
+            && syntax::holds(clause, node)
+            && clause.child_by_field_name("left").is_none_or(|left| !syntax::holds(left, node))
+    })
+}
+
+fn is_first_iterable(generator: Node, clause: Node, part: Node) -> bool {
+    let mut cursor = generator.walk();
+    let first = generator.named_children(&mut cursor).find(|c| c.kind() == "for_in_clause");
+    first == Some(clause) && clause.child_by_field_name("left") != Some(part) && clause != part
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -749,6 +893,15 @@ mod tests {
         assert_eq!(callee(lambda, "time.sleep").1, Context::AsyncNoAwait("inside a lambda"));
         let genexp = "import time\nasync def f():\n    any(time.sleep(x) for x in y)\n";
         assert_eq!(callee(genexp, "time.sleep").1, Context::AsyncNoAwait("inside a generator expression"));
+        let first_iterable = "import time\nasync def f():\n    any(x for x in time.sleep(1))\n";
+        assert_eq!(callee(first_iterable, "time.sleep").1, Context::Async);
+        let inner_iterable = "import time\nasync def f():\n    any(x for y in z for x in time.sleep(y))\n";
+        assert_eq!(
+            callee(inner_iterable, "time.sleep").1,
+            Context::AsyncNoAwait("inside a generator expression")
+        );
+        let condition = "import time\nasync def f():\n    any(x for x in y if time.sleep(x))\n";
+        assert_eq!(callee(condition, "time.sleep").1, Context::AsyncNoAwait("inside a generator expression"));
         let listcomp = "import time\nasync def f():\n    [time.sleep(x) for x in y]\n";
         assert_eq!(callee(listcomp, "time.sleep").1, Context::Async);
         let threaded =
@@ -758,6 +911,8 @@ mod tests {
         assert_eq!(callee(default, "time.sleep").1, Context::Sync);
         let nested_default = "import time\nasync def f():\n    def g(x=time.sleep(1)):\n        pass\n";
         assert_eq!(callee(nested_default, "time.sleep").1, Context::Async);
+        let annotation = "import time\nasync def f():\n    def g(x: time.sleep(1)): pass\n";
+        assert_eq!(callee(annotation, "time.sleep").1, Context::AsyncNoAwait("in an annotation"));
         let class_body = "import time\nasync def f():\n    class A:\n        time.sleep(1)\n";
         assert_eq!(callee(class_body, "time.sleep").1, Context::Sync);
     }

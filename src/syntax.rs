@@ -264,6 +264,8 @@ pub struct Index<'t> {
     /// The nodes of [`SCOPE_KINDS`] but the module, in source order, each with the index of the
     /// nearest one around it.
     pub scopes: Vec<(Node<'t>, Option<usize>)>,
+    /// The byte ranges of annotations (`type` nodes), where `await` may not go.
+    pub annotations: Vec<std::ops::Range<usize>>,
 }
 
 /// The node kinds that open a Python scope.
@@ -302,6 +304,7 @@ impl<'t> Index<'t> {
                 "comment" => index.comments.push(node),
                 "import_statement" | "import_from_statement" => index.imports.push(node),
                 "global_statement" => index.globals.push(node),
+                "type" => index.annotations.push(node.byte_range()),
                 kind if kind != "module" && SCOPE_KINDS.contains(&kind) => {
                     while open.last().is_some_and(|&(_, d)| d >= depth) {
                         open.pop();

@@ -235,3 +235,19 @@ fn blocking_callable_option_extends_the_catalogue() {
     assert!(with.contains("app.py:9:5: blocking-call `boto3.client(...)` blocks the event loop"), "{with}");
     assert!(with.contains("app.py:10:5: blocking-helper `upload(...)` blocks the event loop in a coroutine (upload -> boto3.client)"), "{with}");
 }
+
+#[test]
+fn a_function_the_module_rebinds_is_not_resolved_across_modules() {
+    let dir = tree(&[
+        // `job` is wrapped into a sync function after its `def`; `save` is defined twice.
+        (
+            "jobs.py",
+            b"import subprocess\n\n\nasync def job():\n    print('job')\n\njob = sync_wrapper(job)\n\n\ndef save():\n    return 1\n\n\nif FAST:\n    def save():\n        subprocess.run(['sync'])\n\n\nasync def plain():\n    print('plain')\n" as &[u8],
+        ),
+        ("main.py", b"from jobs import job, save, plain\n\n\nasync def main():\n    job()\n    save()\n    plain()\n"),
+    ]);
+    let out = stdout(&asyncmod(&["check", "main.py", "jobs.py"], dir.path()));
+    assert!(out.contains("main.py:7:5: missing-await `plain(...)`"), "{out}");
+    assert!(!out.contains("main.py:5:"), "{out}");
+    assert!(!out.contains("main.py:6:"), "{out}");
+}

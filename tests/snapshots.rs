@@ -31,7 +31,8 @@ fn visible(text: &str, bom: bool) -> String {
 }
 
 /// Settings a fixture asks for on a first line `# fixture-args: --max-concurrency 4 ...`
-/// (`--max-concurrency N`, `--gather-same-receiver`, `--prefer X`, `--target-version V`).
+/// (`--max-concurrency N`, `--gather-same-receiver`, `--prefer X`, `--target-version V`,
+/// `--blocking-callable NAME`).
 fn apply_fixture_args(text: &str, settings: &mut Settings) {
     let Some(args) = text.lines().next().and_then(|line| line.strip_prefix("# fixture-args:")) else {
         return;
@@ -44,6 +45,7 @@ fn apply_fixture_args(text: &str, settings: &mut Settings) {
             "--gather-same-receiver" => settings.gather_same_receiver = true,
             "--prefer" => settings.set_prefer(&[value()]).unwrap(),
             "--target-version" => settings.target = asyncmod::config::parse_target(&value()).unwrap(),
+            "--blocking-callable" => settings.blocking_callables.push(value()),
             other => panic!("fixture argument `{other}` is not supported"),
         }
     }

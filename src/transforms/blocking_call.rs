@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use crate::blocking::{self, BLOCKING_CATALOGUE};
 use crate::definitions::CallKind;
-use crate::finding::Finding;
+use crate::finding::{Finding, Severity};
 use crate::semantic::Context;
 use crate::transforms::{FileContext, Transform, open_block, to_thread};
 
@@ -29,15 +29,21 @@ impl Transform for BlockingCall {
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let reachable = blocking::reachable_names(file.model);
+        let methods = blocking::may_call_listed_methods(file.model, file.settings);
         for &call in file.calls {
             let Some(callee) = call.child_by_field_name("function") else { continue };
-            if !blocking::may_reach(&reachable, callee, file.source)
+            if !(blocking::may_reach(&reachable, callee, file.source)
+                || (methods && blocking::is_method_on_variable(callee)))
                 || !blocking::may_name_entry(BLOCKING_CATALOGUE, callee, file.source, file.settings)
             {
                 continue;
             }
             let Some(name) = blocking::callable_name(file.model, call) else { continue };
-            let Some(kind) = blocking::kind_of(BLOCKING_CATALOGUE, &name, file.settings) else { continue };
+            let Some(kind) =
+                blocking::kind_of_call(BLOCKING_CATALOGUE, &name, file.model, call, file.settings)
+            else {
+                continue;
+            };
             let why_not_await = match file.model.context(call) {
                 Context::Sync => continue,
                 Context::Async => None,
@@ -51,12 +57,32 @@ impl Transform for BlockingCall {
                     call,
                     format!("`{shown}(...)` blocks the event loop in a coroutine; run it in a thread"),
                 ),
+                CallKind::Light => {
+                    let finding = file.finding(
+                        ID,
+                        call,
+                        format!("`{shown}(...)` may ask the file system in a coroutine"),
+                    );
+                    findings.push(Finding { severity: Severity::Hint, ..finding }.report_only(
+                        "it asks the system for little (the current folder, the home folder) or nothing, so a thread \
+                         would cost more than the call; move it to a thread only if the path is on a slow or remote \
+                         file system",
+                    ));
+                    continue;
+                }
                 CallKind::Subprocess => {
-                    findings.push(file.finding(ID, call, format!("`{shown}(...)` blocks the event loop")).report_only(
+                    let advice = if matches!(name.as_str(), "subprocess.Popen" | "os.popen") {
                         "the process handle blocks again when used (wait, communicate, reads): start it with \
                          `await asyncio.create_subprocess_exec(...)` instead, or move the whole use into a plain \
-                         function run with `asyncio.to_thread`",
-                    ));
+                         function run with `asyncio.to_thread`"
+                    } else {
+                        "the process runs on, and waiting for it (`os.waitpid`) blocks: start it with \
+                         `await asyncio.create_subprocess_exec(...)` and await `proc.wait()` instead"
+                    };
+                    findings.push(
+                        file.finding(ID, call, format!("`{shown}(...)` blocks the event loop"))
+                            .report_only(advice),
+                    );
                     continue;
                 }
                 CallKind::BlockingResult => {
@@ -87,7 +113,7 @@ fn blocking_result(file: &FileContext, call: Node, name: &str, await_allowed: bo
         call,
         format!("`{}(...)` blocks the event loop, and so does using what it returns", short_name(name)),
     );
-    let opens_file = matches!(name, "builtins.open" | "io.open" | "pathlib.Path.open");
+    let opens_file = matches!(name, "builtins.open" | "io.open" | "io.open_code" | "pathlib.Path.open");
     if !opens_file {
         return finding.report_only(
             "moving only this call to a thread does not help: move the call and every use of its result into a \

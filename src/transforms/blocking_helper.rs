@@ -78,6 +78,15 @@ impl Transform for BlockingHelper {
                 )));
                 continue;
             }
+            if helper.facts.is_generator(&helper.name) {
+                findings.push(finding.report_only(format!(
+                    "`{}` is a generator: calling it runs none of its body, using the result (iterating, \
+                     entering) blocks, so moving the call alone to a thread does not help: move the call and the \
+                     use of its result into a plain function run with `asyncio.to_thread`, or make it async",
+                    helper.name
+                )));
+                continue;
+            }
             if call.parent().is_some_and(|p| p.kind() == "await") {
                 findings.push(finding.report_only(
                     "its result is awaited, so it returns an awaitable after blocking: make its blocking part \

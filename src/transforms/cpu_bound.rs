@@ -33,9 +33,11 @@ impl Transform for CpuBound {
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let reachable = blocking::reachable_names(file.model);
+        let methods = blocking::may_call_listed_methods(file.model, file.settings);
         for &call in file.calls {
             let Some(callee) = call.child_by_field_name("function") else { continue };
-            if !blocking::may_reach(&reachable, callee, file.source)
+            if !(blocking::may_reach(&reachable, callee, file.source)
+                || (methods && blocking::is_method_on_variable(callee)))
                 || !blocking::may_name_entry(CPU_CATALOGUE, callee, file.source, file.settings)
             {
                 continue;
@@ -45,15 +47,17 @@ impl Transform for CpuBound {
             if kind.is_none() || file.model.context(call) == Context::Sync {
                 continue;
             }
+            // The advice names the callable as the code does (`kdf` after `import pbkdf2_hmac as kdf`).
+            let written = file.text(callee);
             let advice = match kind {
                 Some(CallKind::CpuReleasesGil) => format!(
                     "it runs in C without holding the GIL, so a thread runs it in parallel with the loop: \
-                     `await asyncio.to_thread({name}, ...)` (not rewritten: whether the input is large enough to \
+                     `await asyncio.to_thread({written}, ...)` (not rewritten: whether the input is large enough to \
                      matter cannot be told from the code)"
                 ),
                 Some(CallKind::CpuHoldsGil) => format!(
                     "it is pure-Python work that holds the GIL, so a thread would still stall the loop: run it in \
-                     a process, `await loop.run_in_executor(pool, {name}, ...)` with a \
+                     a process, `await loop.run_in_executor(pool, {written}, ...)` with a \
                      `concurrent.futures.ProcessPoolExecutor` created once for the program (its arguments and \
                      result travel by pickling)"
                 ),

@@ -9,7 +9,7 @@ use crate::blocking;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::project::{FunctionKind, Question};
 use crate::semantic::{Context, Resolved};
-use crate::syntax::{self, is_async_def};
+use crate::syntax::is_async_def;
 use crate::transforms::{FileContext, Transform};
 
 pub struct MissingAwait;
@@ -111,14 +111,14 @@ impl MissingAwait {
         call: Node<'t>,
     ) -> Option<Node<'t>> {
         let root = file.model.root();
-        let (scope_body, name) = match function.kind() {
+        let (scope, scope_body, name) = match function.kind() {
             "identifier" => {
                 // Bound once, at module level: the definition itself (no shadowing, no rebinding).
                 let name = file.text(function);
                 if !file.model.resolves_to_module_scope(name, call) {
                     return None;
                 }
-                (root, name)
+                (root, root, name)
             }
             "attribute" => {
                 let receiver = function.child_by_field_name("object")?;
@@ -127,17 +127,19 @@ impl MissingAwait {
                 }
                 let class =
                     file.model.index().scopes_around(call).find(|n| n.kind() == "class_definition")?;
-                (class.child_by_field_name("body")?, file.text(function.child_by_field_name("attribute")?))
+                let name = file.text(function.child_by_field_name("attribute")?);
+                (class, class.child_by_field_name("body")?, name)
             }
             _ => return None,
         };
         let mut definitions = defined_in(scope_body, name, file);
         let definition = definitions.next()?;
-        if definitions.next().is_some() || !is_async_def(definition) || is_async_generator(definition) {
+        if definitions.next().is_some() || !is_async_def(definition) || body_yields(definition) {
             return None;
         }
-        // The module-level name must have no other binding (an assignment, an import).
-        if function.kind() == "identifier" && !bound_only_by_definition(file, name) {
+        // The name must have no other binding in the module or the class (an assignment, an
+        // import, `start = wrap(start)`).
+        if file.model.binding_count(scope, name) != 1 {
             return None;
         }
         Some(definition)
@@ -163,26 +165,9 @@ fn defined_in<'t>(
     })
 }
 
-/// Whether the module binds `name` only through its `def` (one binding in all).
-fn bound_only_by_definition(file: &FileContext, name: &str) -> bool {
-    let root = file.model.root();
-    let bindings = syntax::descendants(root, |n| n.kind() == "identifier" && file.text(n) == name)
-        .into_iter()
-        .filter(|identifier| {
-            identifier.parent().is_some_and(|p| {
-                matches!(
-                    p.kind(),
-                    "assignment" | "augmented_assignment" | "for_statement" | "as_pattern_target"
-                ) && p.child_by_field_name("left").is_none_or(|l| l == *identifier)
-                    || matches!(p.kind(), "dotted_name" | "aliased_import")
-            })
-        })
-        .count();
-    bindings == 0
-}
-
-/// Whether an `async def` yields (an async generator: calling it creates no coroutine).
-pub(crate) fn is_async_generator(definition: Node) -> bool {
+/// Whether a function's own body yields: an `async def` that does is an async generator (calling
+/// it creates no coroutine), a plain `def` a generator (calling it runs none of its body).
+pub(crate) fn body_yields(definition: Node) -> bool {
     let Some(body) = definition.child_by_field_name("body") else { return false };
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {

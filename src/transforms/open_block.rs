@@ -112,6 +112,17 @@ fn in_thread(file: &FileContext, block: &OpenBlock, open_call: Node) -> Result<F
     let returns = statements.last().is_some_and(|s| s.kind() == "return_statement");
     let assigned = assigned_names(file, block, &statements)?;
     if let Some(name) = block.file_name {
+        // In the nested function the name is local: the header cannot read its earlier value
+        // (`with open(f.name + ".bak") as f:`).
+        let header_reads = syntax::find_first(block.statement, |n| {
+            n.end_byte() <= block.body.start_byte()
+                && n.kind() == "identifier"
+                && file.text(n) == name
+                && n.parent().is_some_and(|p| p.kind() != "as_pattern_target")
+        });
+        if header_reads.is_some() {
+            return Err(format!("the `with` statement reads `{name}` before binding it"));
+        }
         // Moved into the nested function, the name is no longer the coroutine's: any other use
         // of it in the coroutine would read something else.
         if used_before(file, block.statement, name) || used_after(file, block.statement, name) {
@@ -181,19 +192,34 @@ fn straight_line_statements<'t>(
     let forbidden = syntax::find_first(block.statement, |n| {
         matches!(n.kind(), "await" | "yield" | "named_expression" | "augmented_assignment")
             || (n.kind() == "string" && file.text(n).contains('\n'))
+            || is_bare_super_call(file, n)
     });
     if let Some(node) = forbidden {
         let what = match node.kind() {
-            "string" => "a string over several lines".to_string(),
-            kind => format!("`{}`", kind.replace('_', " ")),
+            "string" => "a string over several lines",
+            "augmented_assignment" => "an augmented assignment (`+=`, ...), whose target would become local",
+            "named_expression" => "an assignment expression (`:=`)",
+            "yield" => "`yield`",
+            "call" => "`super()` without arguments, which works only in the method itself",
+            _ => "`await`",
         };
         return Err(format!("the `with` block holds {what}"));
     }
     Ok(statements)
 }
 
-/// The names the block assigns, in order; each must be assigned before the block reads it (in
-/// the nested function it becomes local).
+/// Whether `node` is `super()` with no arguments: it finds its class and instance through the
+/// method it is written in, and fails in a function nested there.
+fn is_bare_super_call(file: &FileContext, node: Node) -> bool {
+    node.kind() == "call"
+        && node
+            .child_by_field_name("function")
+            .is_some_and(|f| f.kind() == "identifier" && file.text(f) == "super")
+        && node.child_by_field_name("arguments").is_some_and(|a| a.named_child_count() == 0)
+}
+
+/// The names the block assigns, in order; each must be assigned before the block (its `with`
+/// header included) reads it: in the nested function it becomes local.
 fn assigned_names<'t>(
     file: &FileContext<'_, 't>,
     block: &OpenBlock<'t>,
@@ -215,13 +241,15 @@ fn assigned_names<'t>(
                 if names.contains(&name) {
                     continue;
                 }
-                let read_before = syntax::descendants(block.body, |n| {
+                // The `with` header counts: `with open(path) as f: path = f.read()` reads `path`
+                // first, and in the nested function that read would fail (`path` is its local).
+                let read_before = syntax::descendants(block.statement, |n| {
                     n.kind() == "identifier" && file.text(n) == name && n.start_byte() < current.end_byte()
                 })
                 .into_iter()
                 .any(|n| !left.byte_range().contains(&n.start_byte()));
                 if read_before || Some(name) == block.file_name {
-                    return Err(format!("the `with` block reads `{name}` before assigning it"));
+                    return Err(format!("the `with` statement reads `{name}` before assigning it"));
                 }
                 names.push(name);
             }
@@ -238,13 +266,42 @@ fn used_before(file: &FileContext, statement: Node, name: &str) -> bool {
     else {
         return true;
     };
+    // The function's own name is bound outside it: `async def f(path): with open(path) as f:`.
+    let own_name = function.child_by_field_name("name");
     syntax::find_first(function, |n| {
         n.end_byte() <= statement.start_byte()
+            && Some(n) != own_name
             && n.kind() == "identifier"
             && file.text(n) == name
             && !in_function_binding_it(file, n, function, name)
+            && !in_other_block_binding_it(file, n, statement, name)
     })
     .is_some()
+}
+
+/// Whether `identifier` is the target of another `with ... as name:` statement of the function,
+/// or sits in that statement's block: it binds or reads that statement's file, whether
+/// `statement` moves into a nested function or not.
+fn in_other_block_binding_it(file: &FileContext, identifier: Node, statement: Node, name: &str) -> bool {
+    let encloses_statement =
+        |with: &Node| with.start_byte() <= statement.start_byte() && statement.end_byte() <= with.end_byte();
+    std::iter::successors(Some(identifier), |n| n.parent())
+        .take_while(|n| !matches!(n.kind(), "function_definition" | "lambda"))
+        .filter(|n| n.kind() == "with_statement" && !encloses_statement(n))
+        .any(|with| {
+            let target = syntax::find_first(with, |n| {
+                n.kind() == "identifier"
+                    && file.text(n) == name
+                    && n.parent().is_some_and(|p| p.kind() == "as_pattern_target")
+                    && std::iter::successors(n.parent(), |a| a.parent())
+                        .find(|a| a.kind() == "with_statement")
+                        == Some(with)
+            });
+            let in_body = with.child_by_field_name("body").is_some_and(|b| {
+                b.start_byte() <= identifier.start_byte() && identifier.end_byte() <= b.end_byte()
+            });
+            target.is_some_and(|t| t == identifier || in_body)
+        })
 }
 
 /// Whether `identifier` sits in a function nested in `outer` that binds `name` itself (a block
@@ -275,20 +332,30 @@ fn used_after(file: &FileContext, statement: Node, name: &str) -> bool {
     else {
         return true;
     };
-    let next = syntax::find_first(function, |n| {
+    let uses = syntax::descendants(function, |n| {
         n.start_byte() >= statement.end_byte() && n.kind() == "identifier" && file.text(n) == name
     });
-    let Some(next) = next else { return false };
-    let rebinding_statement = match next.parent().map(|p| p.kind()) {
-        Some("as_pattern_target") => {
-            std::iter::successors(next.parent(), |n| n.parent()).find(|n| n.kind() == "with_statement")
+    for used in uses {
+        // A rebinding that always runs next (`with open(b) as f`, `f = ...` in the same block)
+        // ends the reach of the file; uses in another `with ... as name:` block read that
+        // block's file.
+        let rebinding_statement = match used.parent().map(|p| p.kind()) {
+            Some("as_pattern_target") => {
+                std::iter::successors(used.parent(), |n| n.parent()).find(|n| n.kind() == "with_statement")
+            }
+            Some("assignment") if used.parent().and_then(|a| a.child_by_field_name("left")) == Some(used) => {
+                used.parent().and_then(|a| a.parent()).filter(|s| s.kind() == "expression_statement")
+            }
+            _ => None,
+        };
+        if rebinding_statement.is_some_and(|rebinding| rebinding.parent() == statement.parent()) {
+            return false;
         }
-        Some("assignment") if next.parent().and_then(|a| a.child_by_field_name("left")) == Some(next) => {
-            next.parent().and_then(|a| a.parent()).filter(|s| s.kind() == "expression_statement")
+        if !in_other_block_binding_it(file, used, statement, name) {
+            return true;
         }
-        _ => None,
-    };
-    rebinding_statement.is_none_or(|rebinding| rebinding.parent() != statement.parent())
+    }
+    false
 }
 
 /// `_read_file` or `_write_file` (after the mode), numbered when the file has the name already.
