@@ -12,56 +12,15 @@
 //! Needs `python3` on PATH; without it the test fails, unless ASYNCMOD_ALLOW_NO_PYTHON
 //! is set (then it prints a skip message). Runtime is about 3-4 seconds.
 
+mod common;
+use common::{asyncmod, describe, python3_available, run_python};
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 const PROGRAM: &str = "sleepy_gather.py";
 const MIN_SPEEDUP: f64 = 2.0;
-
-/// Whether python3 is there; a missing one fails the test unless ASYNCMOD_ALLOW_NO_PYTHON is set.
-fn python3_available() -> bool {
-    let found =
-        Command::new("python3").arg("--version").output().map(|out| out.status.success()).unwrap_or(false);
-    assert!(
-        found || std::env::var_os("ASYNCMOD_ALLOW_NO_PYTHON").is_some(),
-        "python3 is not on PATH: the end-to-end tests need it (ASYNCMOD_ALLOW_NO_PYTHON=1 skips them)"
-    );
-    found
-}
-
-fn describe(what: &str, out: &Output) -> String {
-    format!(
-        "{what} exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    )
-}
-
-/// Runs `python3 <script>` in `dir`; returns its stdout and wall-clock time.
-fn run_python(dir: &Path, script: &str) -> (String, Duration) {
-    let start = Instant::now();
-    let out = Command::new("python3")
-        .arg(script)
-        .current_dir(dir)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env_remove("PYTHONASYNCIODEBUG")
-        .output()
-        .expect("failed to spawn python3");
-    let elapsed = start.elapsed();
-    assert!(out.status.success(), "{}", describe(&format!("python3 {script}"), &out));
-    (String::from_utf8(out.stdout).expect("python output is UTF-8"), elapsed)
-}
-
-fn asyncmod(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_asyncmod"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("failed to spawn asyncmod")
-}
 
 #[test]
 fn fix_makes_gathered_coroutines_concurrent_without_changing_output() {
@@ -81,7 +40,7 @@ fn fix_makes_gathered_coroutines_concurrent_without_changing_output() {
     let (before_out, before_time) = run_python(dir, PROGRAM);
 
     // 2. `diff` shows the rewrite but leaves the file alone.
-    let diff = asyncmod(dir, &["diff", PROGRAM]);
+    let diff = asyncmod(&["diff", PROGRAM], dir);
     assert_eq!(diff.status.code(), Some(1), "{}", describe("asyncmod diff", &diff));
     assert!(
         String::from_utf8_lossy(&diff.stdout).contains("await asyncio.sleep("),
@@ -91,7 +50,7 @@ fn fix_makes_gathered_coroutines_concurrent_without_changing_output() {
     assert_eq!(fs::read_to_string(&prog).unwrap(), original, "`asyncmod diff` modified the file");
 
     // 3. `fix` rewrites the file in place.
-    let fix = asyncmod(dir, &["fix", PROGRAM]);
+    let fix = asyncmod(&["fix", PROGRAM], dir);
     assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix", &fix));
     let fixed = fs::read_to_string(&prog).unwrap();
     assert_ne!(fixed, original, "`asyncmod fix` did not change the file");
@@ -112,9 +71,9 @@ fn fix_makes_gathered_coroutines_concurrent_without_changing_output() {
     assert!(compile.status.success(), "{}", describe("python3 -m py_compile", &compile));
 
     // 4. Nothing is left to report, and a second fix is a no-op.
-    let check = asyncmod(dir, &["check", PROGRAM]);
+    let check = asyncmod(&["check", PROGRAM], dir);
     assert_eq!(check.status.code(), Some(0), "{}", describe("asyncmod check after fix", &check));
-    let refix = asyncmod(dir, &["fix", PROGRAM]);
+    let refix = asyncmod(&["fix", PROGRAM], dir);
     assert_eq!(refix.status.code(), Some(0), "{}", describe("second asyncmod fix", &refix));
     assert_eq!(fs::read_to_string(&prog).unwrap(), fixed, "second `asyncmod fix` was not a no-op");
 
@@ -155,11 +114,11 @@ fn fix_makes_a_forgotten_coroutine_run() {
     assert_eq!(before, "notifications sent: []\n", "the original never sends a notification");
 
     // The fix is unsafe (code that never ran now runs): without the flag nothing changes.
-    let fix = asyncmod(dir, &["fix", FORGOTTEN]);
+    let fix = asyncmod(&["fix", FORGOTTEN], dir);
     assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix", &fix));
     assert_eq!(fs::read(dir.join(FORGOTTEN)).unwrap(), fs::read(&fixture).unwrap());
 
-    let fix = asyncmod(dir, &["fix", "--unsafe-fixes", FORGOTTEN]);
+    let fix = asyncmod(&["fix", "--unsafe-fixes", FORGOTTEN], dir);
     assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix --unsafe-fixes", &fix));
     let fixed = fs::read_to_string(dir.join(FORGOTTEN)).unwrap();
     assert!(fixed.contains("    await send_notification(order_id)\n"), "{fixed}");

@@ -10,55 +10,13 @@
 //! Needs `python3` and `sleep` on PATH; without python3 the tests fail, unless
 //! ASYNCMOD_ALLOW_NO_PYTHON is set (then they print a skip message).
 
+mod common;
+use common::{asyncmod, describe, python3_available, run_python};
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 const MIN_SPEEDUP: f64 = 1.5;
-
-/// Whether python3 is there; a missing one fails the test unless ASYNCMOD_ALLOW_NO_PYTHON is set.
-fn python3_available() -> bool {
-    let found = Command::new("python3").arg("--version").output().is_ok_and(|out| out.status.success());
-    assert!(
-        found || std::env::var_os("ASYNCMOD_ALLOW_NO_PYTHON").is_some(),
-        "python3 is not on PATH: the end-to-end tests need it (ASYNCMOD_ALLOW_NO_PYTHON=1 skips them)"
-    );
-    found
-}
-
-fn describe(what: &str, out: &Output) -> String {
-    format!(
-        "{what} exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    )
-}
-
-/// Runs `python3 <script>` in `dir`; returns its stdout and wall-clock time.
-fn run_python(dir: &Path, script: &str) -> (String, Duration) {
-    let start = Instant::now();
-    let out = Command::new("python3")
-        .arg(script)
-        .current_dir(dir)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env_remove("PYTHONASYNCIODEBUG")
-        .output()
-        .expect("failed to spawn python3");
-    let elapsed = start.elapsed();
-    assert!(out.status.success(), "{}", describe(&format!("python3 {script}"), &out));
-    (String::from_utf8(out.stdout).expect("python output is UTF-8"), elapsed)
-}
-
-fn asyncmod(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_asyncmod"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("failed to spawn asyncmod")
-}
 
 /// A copy of `tests/e2e_blocking/` in a temporary folder.
 fn project_copy() -> tempfile::TempDir {
@@ -74,10 +32,10 @@ fn project_copy() -> tempfile::TempDir {
 }
 
 fn fix_project(dir: &Path) -> String {
-    let fix = asyncmod(dir, &["fix", "--unsafe-fixes", "."]);
+    let fix = asyncmod(&["fix", "--unsafe-fixes", "."], dir);
     assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix --unsafe-fixes", &fix));
     let summary = String::from_utf8_lossy(&fix.stderr).into_owned();
-    let again = asyncmod(dir, &["fix", "--unsafe-fixes", "."]);
+    let again = asyncmod(&["fix", "--unsafe-fixes", "."], dir);
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("Fixed 0 findings"),
         "{}",

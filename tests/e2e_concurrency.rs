@@ -11,10 +11,12 @@
 //! Needs `python3` (3.9+) on PATH and nothing else; without it the tests fail, unless
 //! ASYNCMOD_ALLOW_NO_PYTHON is set (then they print a skip message). Runtime is about 10 seconds.
 
+mod common;
+use common::{asyncmod, describe, run_python};
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 /// Generous: the programs are written to gain about 3x.
 const MIN_SPEEDUP: f64 = 1.5;
@@ -34,33 +36,6 @@ fn python3_minor() -> Option<u32> {
     minor
 }
 
-fn describe(what: &str, out: &Output) -> String {
-    format!(
-        "{what} exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    )
-}
-
-fn run_python(dir: &Path, script: &str) -> (String, Duration) {
-    let start = Instant::now();
-    let out = Command::new("python3")
-        .arg(script)
-        .current_dir(dir)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env_remove("PYTHONASYNCIODEBUG")
-        .output()
-        .expect("failed to spawn python3");
-    let elapsed = start.elapsed();
-    assert!(out.status.success(), "{}", describe(&format!("python3 {script}"), &out));
-    (String::from_utf8(out.stdout).expect("python output is UTF-8"), elapsed)
-}
-
-fn asyncmod(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_asyncmod")).args(args).current_dir(dir).output().expect("asyncmod runs")
-}
-
 /// Copies `program` into a temporary folder, runs it, fixes it with `fix_args`, checks the
 /// rewrite with `expect`, runs it again (best of two) and compares output and time.
 fn before_and_after(program: &str, fix_args: &[&str], expect: &[&str]) {
@@ -75,7 +50,7 @@ fn before_and_after(program: &str, fix_args: &[&str], expect: &[&str]) {
     let mut args = vec!["fix", "--unsafe-fixes"];
     args.extend_from_slice(fix_args);
     args.push(program);
-    let fix = asyncmod(dir, &args);
+    let fix = asyncmod(&args, dir);
     assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix", &fix));
     let fixed = fs::read_to_string(dir.join(program)).unwrap();
     assert_ne!(fixed, original, "`asyncmod fix {}` did not change {program}", fix_args.join(" "));
@@ -83,7 +58,7 @@ fn before_and_after(program: &str, fix_args: &[&str], expect: &[&str]) {
     for wanted in expect {
         assert!(fixed.contains(wanted), "expected {wanted:?} in the rewrite:\n{fixed}");
     }
-    let refix = asyncmod(dir, &args);
+    let refix = asyncmod(&args, dir);
     assert_eq!(refix.status.code(), Some(0), "{}", describe("second asyncmod fix", &refix));
     assert_eq!(fs::read_to_string(dir.join(program)).unwrap(), fixed, "a second fix changed {program}");
 

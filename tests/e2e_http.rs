@@ -10,11 +10,13 @@
 //! `scripts/test.sh`, which builds `.venv-test/`). Unset, the test prints why it skips; set, it
 //! must run, and fails when a package is missing.
 
+mod common;
+use common::{asyncmod, describe, run_python_with};
+
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
 
 const PROGRAMS: &[&str] = &["users_report.py", "health_checks.py", "httpx_dashboard.py"];
 /// The programs that use requests, fixed a second time with `--prefer to-thread`.
@@ -23,15 +25,6 @@ const REQUESTS_PROGRAMS: &[&str] = &["users_report.py", "health_checks.py"];
 const MIN_SPEEDUP: f64 = 1.5;
 /// Seconds each server handler sleeps.
 const HANDLER_DELAY: &str = "0.2";
-
-fn describe(what: &str, out: &Output) -> String {
-    format!(
-        "{what} exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    )
-}
 
 /// The server, killed when dropped.
 struct Server {
@@ -62,30 +55,6 @@ fn start_server(python: &Path, dir: &Path) -> Server {
         panic!("the server said {first_line:?} instead of its port");
     };
     Server { child, base: format!("http://127.0.0.1:{port}") }
-}
-
-fn run_python(python: &Path, dir: &Path, script: &str, base: &str) -> (String, Duration) {
-    let start = Instant::now();
-    let out = Command::new(python)
-        .arg(script)
-        .current_dir(dir)
-        .env("E2E_BASE", base)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("NO_PROXY", "127.0.0.1")
-        .env_remove("PYTHONASYNCIODEBUG")
-        .output()
-        .expect("failed to spawn python");
-    let elapsed = start.elapsed();
-    assert!(out.status.success(), "{}", describe(&format!("python {script}"), &out));
-    (String::from_utf8(out.stdout).expect("python output is UTF-8"), elapsed)
-}
-
-fn asyncmod(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_asyncmod"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("failed to spawn asyncmod")
 }
 
 #[test]
@@ -130,9 +99,10 @@ fn check_program(python: &Path, dir: &Path, program: &str, base: &str, extra: &[
         ["fix", "--unsafe-fixes"].iter().chain(extra).chain(&[program]).copied().collect();
     let path = dir.join(program);
     let original = fs::read_to_string(&path).unwrap();
-    let (before_out, before_time) = run_python(python, dir, program, base);
+    let (before_out, before_time) =
+        run_python_with(python, dir, program, &[("E2E_BASE", base), ("NO_PROXY", "127.0.0.1")]);
 
-    let fix = asyncmod(dir, &fix_args);
+    let fix = asyncmod(&fix_args, dir);
     assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix", &fix));
     let fixed = fs::read_to_string(&path).unwrap();
     assert_ne!(fixed, original, "{program}: `asyncmod fix` did not change the file");
@@ -148,15 +118,17 @@ fn check_program(python: &Path, dir: &Path, program: &str, base: &str, extra: &[
         assert!(!fixed.contains("httpx.Client(") && !fixed.contains("httpx.get("), "{program}:\n{fixed}");
     }
 
-    let check = asyncmod(dir, &["check", "--unsafe-fixes", program]);
+    let check = asyncmod(&["check", "--unsafe-fixes", program], dir);
     assert_eq!(check.status.code(), Some(0), "{}", describe("asyncmod check after fix", &check));
-    let refix = asyncmod(dir, &fix_args);
+    let refix = asyncmod(&fix_args, dir);
     assert_eq!(refix.status.code(), Some(0), "{}", describe("second asyncmod fix", &refix));
     assert_eq!(fs::read_to_string(&path).unwrap(), fixed, "{program}: second fix was not a no-op");
 
     // Best of two runs, so that one slow interpreter start does not decide the ratio.
-    let (after_out, first) = run_python(python, dir, program, base);
-    let (again_out, second) = run_python(python, dir, program, base);
+    let (after_out, first) =
+        run_python_with(python, dir, program, &[("E2E_BASE", base), ("NO_PROXY", "127.0.0.1")]);
+    let (again_out, second) =
+        run_python_with(python, dir, program, &[("E2E_BASE", base), ("NO_PROXY", "127.0.0.1")]);
     assert_eq!(after_out, again_out, "{program}: fixed program output is not deterministic");
     assert_eq!(before_out, after_out, "{program}: fixed program prints something different");
     let after_time = first.min(second);

@@ -3,39 +3,12 @@
 //! the index must leave alone (a module outside the run, an async generator, a decorated
 //! coroutine, a shadowing local).
 
+mod common;
+use common::{asyncmod, stderr, stdout, tree};
+
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output};
 
 use tempfile::TempDir;
-
-/// A temporary folder holding `files` (path relative to it, content).
-fn tree(files: &[(&str, &[u8])]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, content) in files {
-        let path = dir.path().join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, content).unwrap();
-    }
-    dir
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn asyncmod(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_asyncmod"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
-}
 
 const PACKAGE_INIT: &str = "from .config import load_config\n";
 

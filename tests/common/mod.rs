@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
@@ -40,4 +41,46 @@ pub fn asyncmod(args: &[&str], dir: &Path) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("the binary runs")
+}
+
+/// Whether python3 is on PATH; a missing one fails the test unless ASYNCMOD_ALLOW_NO_PYTHON is set.
+pub fn python3_available() -> bool {
+    let found = Command::new("python3").arg("--version").output().is_ok_and(|out| out.status.success());
+    assert!(
+        found || std::env::var_os("ASYNCMOD_ALLOW_NO_PYTHON").is_some(),
+        "python3 is not on PATH: the end-to-end tests need it (ASYNCMOD_ALLOW_NO_PYTHON=1 skips them)"
+    );
+    found
+}
+
+/// A process's exit code and output, for assertion messages.
+pub fn describe(what: &str, out: &Output) -> String {
+    format!(
+        "{what} exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Runs `python script` in `dir` with the extra environment `env`, failing the test when the
+/// program fails; returns its stdout and wall-clock time.
+pub fn run_python_with(python: &Path, dir: &Path, script: &str, env: &[(&str, &str)]) -> (String, Duration) {
+    let start = Instant::now();
+    let out = Command::new(python)
+        .arg(script)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("PYTHONASYNCIODEBUG")
+        .output()
+        .expect("failed to spawn python");
+    let elapsed = start.elapsed();
+    assert!(out.status.success(), "{}", describe(&format!("{} {script}", python.display()), &out));
+    (String::from_utf8(out.stdout).expect("python output is UTF-8"), elapsed)
+}
+
+/// [`run_python_with`] for `python3` on PATH, without extra environment.
+pub fn run_python(dir: &Path, script: &str) -> (String, Duration) {
+    run_python_with(Path::new("python3"), dir, script, &[])
 }
