@@ -131,6 +131,28 @@ pub fn head_name<'t>(callee: Node<'t>, source: &'t str) -> Option<&'t str> {
     }
 }
 
+/// The calls among `calls` that may name an entry of `catalogue` (the id of a definition with a
+/// callables table), each with its callee and the name it calls: the cheap byte-level filters
+/// first, then name resolution.
+pub fn catalogue_calls<'a, 't>(
+    model: &'a Model<'t>,
+    settings: &'a Settings,
+    calls: &'a [Node<'t>],
+    catalogue: &'a str,
+) -> impl Iterator<Item = (Node<'t>, Node<'t>, String)> + 'a {
+    let source = model.source();
+    let reachable = reachable_names(model);
+    let methods = may_call_listed_methods(model, settings);
+    calls.iter().filter_map(move |&call| {
+        let callee = call.child_by_field_name("function")?;
+        let reached = may_reach(&reachable, callee, source) || (methods && is_method_on_variable(callee));
+        if !reached || !may_name_entry(catalogue, callee, source, settings) {
+            return None;
+        }
+        Some((call, callee, callable_name(model, call)?))
+    })
+}
+
 /// Whether a call of `callee` may name an entry of the catalogue of `definition` by its last
 /// part: a method or module function called by attribute (`x.run(...)`) must be called like one
 /// of the entries (`subprocess.run`). A bare name may be an alias (`from os import system as

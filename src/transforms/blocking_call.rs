@@ -28,17 +28,8 @@ impl Transform for BlockingCall {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
-        let reachable = blocking::reachable_names(file.model);
-        let methods = blocking::may_call_listed_methods(file.model, file.settings);
-        for &call in file.calls {
-            let Some(callee) = call.child_by_field_name("function") else { continue };
-            if !(blocking::may_reach(&reachable, callee, file.source)
-                || (methods && blocking::is_method_on_variable(callee)))
-                || !blocking::may_name_entry(BLOCKING_CATALOGUE, callee, file.source, file.settings)
-            {
-                continue;
-            }
-            let Some(name) = blocking::callable_name(file.model, call) else { continue };
+        let calls = blocking::catalogue_calls(file.model, file.settings, file.calls, BLOCKING_CATALOGUE);
+        for (call, _, name) in calls {
             let Some(kind) =
                 blocking::kind_of_call(BLOCKING_CATALOGUE, &name, file.model, call, file.settings)
             else {

@@ -32,17 +32,9 @@ impl Transform for CpuBound {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
-        let reachable = blocking::reachable_names(file.model);
-        let methods = blocking::may_call_listed_methods(file.model, file.settings);
-        for &call in file.calls {
-            let Some(callee) = call.child_by_field_name("function") else { continue };
-            if !(blocking::may_reach(&reachable, callee, file.source)
-                || (methods && blocking::is_method_on_variable(callee)))
-                || !blocking::may_name_entry(CPU_CATALOGUE, callee, file.source, file.settings)
-            {
-                continue;
-            }
-            let Some(name) = blocking::callable_name(file.model, call) else { continue };
+        for (call, callee, name) in
+            blocking::catalogue_calls(file.model, file.settings, file.calls, CPU_CATALOGUE)
+        {
             let kind = blocking::kind_of(CPU_CATALOGUE, &name, file.settings);
             if kind.is_none() || file.model.context(call) == Context::Sync {
                 continue;
