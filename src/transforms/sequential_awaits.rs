@@ -5,7 +5,7 @@
 
 use tree_sitter::Node;
 
-use crate::config::PythonVersion;
+use crate::config;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::semantic::Context;
 use crate::suppress;
@@ -17,8 +17,6 @@ use crate::transforms::{FileContext, Transform};
 pub struct SequentialAwaits;
 
 const ID: &str = "sequential-awaits";
-
-const TASKGROUP_SINCE: PythonVersion = PythonVersion { minor: 11 };
 
 /// One `target = await call(...)` statement of a run.
 struct Step<'t> {
@@ -295,7 +293,7 @@ impl SequentialAwaits {
         };
         let mut names = FreshNames::new(file, first.statement);
         let taskgroup = file.settings.prefer.contains("taskgroup")
-            && file.settings.target >= TASKGROUP_SINCE
+            && file.settings.target >= config::TASKGROUP_MIN
             && concurrency::taskgroup_changes_handler(file, first.statement).is_none();
         let nl = file.style.newline;
         let mut code = String::new();
