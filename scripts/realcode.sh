@@ -245,6 +245,20 @@ run_asyncmod() {
 for corpus in "${CORPORA[@]}"; do
   log "$corpus: asyncmod check --unsafe-fixes (before)"
   run_asyncmod "$corpus" check-before check --unsafe-fixes --format json --quiet
+  # Parsing only the statements that can hold a finding must change nothing: compare check and
+  # diff against whole-file parsing (ASYNCMOD_PARSE_WHOLE=1).
+  log "$corpus: sliced parsing against whole files (check and diff)"
+  ASYNCMOD_PARSE_WHOLE=1 run_asyncmod "$corpus" check-whole check --unsafe-fixes --format json --quiet
+  run_asyncmod "$corpus" diff-sliced diff --unsafe-fixes
+  ASYNCMOD_PARSE_WHOLE=1 run_asyncmod "$corpus" diff-whole diff --unsafe-fixes
+  for pair in check-before:check-whole diff-sliced:diff-whole; do
+    a="$WORK/runs/$corpus.${pair%%:*}.out" b="$WORK/runs/$corpus.${pair##*:}.out"
+    if ! cmp -s "$a" "$b"; then
+      log "$corpus: sliced and whole-file parsing differ ($pair):"
+      diff "$b" "$a" | head -n 40 >&2
+      exit 1
+    fi
+  done
   log "$corpus: asyncmod fix --unsafe-fixes (1st run)"
   run_asyncmod "$corpus" fix1 fix --unsafe-fixes
   grep -E '^Fixed ' "$WORK/runs/$corpus.fix1.err" >&2 || tail -n 3 "$WORK/runs/$corpus.fix1.err" >&2 || true

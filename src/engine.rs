@@ -8,9 +8,10 @@ use crate::cleanup;
 use crate::config::Settings;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::imports;
-use crate::project::Project;
+use crate::project::{FunctionKind, Project, Question};
 use crate::semantic::Model;
-use crate::source::Style;
+use crate::slice;
+use crate::source::{LazyStyle, Style};
 use crate::suppress;
 use crate::syntax::{self, LineIndex, parse};
 use crate::transforms::{FileContext, Transform};
@@ -64,7 +65,66 @@ pub fn analyze_in_project(
     transforms: &[&dyn Transform],
     project: Option<&Project>,
 ) -> Result<Vec<Finding>, Unanalysable> {
-    let tree = parse(source);
+    analyze_parsing(path, source, settings, transforms, project, Parsing::default())
+}
+
+/// How much of a file the analysis parses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parsing {
+    /// Only the statements that can hold a finding, when the file is large enough to gain
+    /// ([`crate::slice`]).
+    Slices,
+    /// The whole file.
+    Whole,
+}
+
+impl Default for Parsing {
+    /// `ASYNCMOD_PARSE_WHOLE=1` parses whole files (to compare, and to rule slicing out when
+    /// hunting a bug).
+    fn default() -> Self {
+        static WHOLE: std::sync::LazyLock<bool> =
+            std::sync::LazyLock::new(|| std::env::var_os("ASYNCMOD_PARSE_WHOLE").is_some_and(|v| v == "1"));
+        if *WHOLE { Parsing::Whole } else { Parsing::Slices }
+    }
+}
+
+/// [`analyze_in_project`], parsing as `parsing` says.
+pub fn analyze_parsing(
+    path: &Path,
+    source: &str,
+    settings: &Settings,
+    transforms: &[&dyn Transform],
+    project: Option<&Project>,
+    parsing: Parsing,
+) -> Result<Vec<Finding>, Unanalysable> {
+    let imported_coroutine = |qualified: &str| {
+        project.and_then(|p| p.resolve(path, qualified, Question::Coroutine)).is_some_and(|target| {
+            matches!(
+                target.facts.function_kind(&target.name),
+                Some(FunctionKind::Coroutine | FunctionKind::DecoratedCoroutine(_))
+            )
+        })
+    };
+    let question: Option<slice::CoroutineQuestion> = project.is_some().then_some(&imported_coroutine);
+    let plan = match parsing {
+        Parsing::Slices => slice::plan(source, transforms, question),
+        Parsing::Whole => None,
+    };
+    if plan.as_ref().is_some_and(|ranges| ranges.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let sliced = match plan {
+        Some(ranges) => Some(ranges)
+            .and_then(|ranges| syntax::parse_ranges(source, &ranges))
+            // Whatever the slice's parse cannot read, the whole file's parse reports.
+            .filter(|tree| !tree.root_node().has_error()),
+        None => None,
+    };
+    let partial = sliced.is_some();
+    let tree = match sliced {
+        Some(tree) => tree,
+        None => parse(source),
+    };
     let root = tree.root_node();
     if root.has_error() {
         verify::parses(source)?;
@@ -72,8 +132,8 @@ pub fn analyze_in_project(
         let (line, column) = LineIndex::new(source).position(source, error.start_byte());
         return Err(Unanalysable::BeyondTreeSitter { line, column });
     }
-    let model = Model::new(source, root);
-    let style = Style::detect_in(source, root);
+    let model = if partial { Model::partial(source, root) } else { Model::new(source, root) };
+    let style = LazyStyle::new(source, (!partial).then_some(root));
     let context = FileContext {
         path,
         source,
@@ -230,16 +290,30 @@ pub fn fix_observed(
     project: Option<&Project>,
     after_pass: &mut dyn FnMut(&str),
 ) -> Result<FixOutcome, Unanalysable> {
+    fix_parsing(path, source, settings, transforms, project, Parsing::default(), after_pass)
+}
+
+/// [`fix_observed`], parsing as `parsing` says.
+pub fn fix_parsing(
+    path: &Path,
+    source: &str,
+    settings: &Settings,
+    transforms: &[&dyn Transform],
+    project: Option<&Project>,
+    parsing: Parsing,
+    after_pass: &mut dyn FnMut(&str),
+) -> Result<FixOutcome, Unanalysable> {
     if let Some(line) = crate::source::lone_carriage_return_line(source.as_bytes()) {
         return Err(Unanalysable::LoneCarriageReturn { line });
     }
     // Keeping the last tree beside each new one costs memory in proportion to the file: worth it
     // for ordinary files, not for generated giants (a 50 MB file peaked at 4.2 GB instead of 2.7).
     let _reuse = (source.len() <= REUSE_TREES_UP_TO).then(syntax::TreeReuse::start);
-    let style = Style::detect_in(source, parse(source).root_node());
+    // Only a file with a fix to apply needs its style (and the parse of the whole file for it).
+    let style = LazyStyle::new(source, None);
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
     let mut current = source.to_string();
-    let mut findings = analyze_in_project(path, &current, settings, transforms, project)?;
+    let mut findings = analyze_parsing(path, &current, settings, transforms, project, parsing)?;
     let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
     // (transform, text the finding covered, why): fixes that failed verification.
     let mut refused: Vec<(&'static str, String, String)> = Vec::new();
@@ -289,7 +363,7 @@ pub fn fix_observed(
             }
         }
         // A rewrite that passed verification parses, so this cannot fail.
-        findings = analyze_in_project(path, &current, settings, transforms, project)?;
+        findings = analyze_parsing(path, &current, settings, transforms, project, parsing)?;
     }
     let mut remaining = report(&current, &findings, settings);
     for (reported, finding) in remaining.iter_mut().zip(&findings) {

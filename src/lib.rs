@@ -20,6 +20,7 @@ pub mod print;
 pub mod project;
 pub mod pyproject;
 pub mod semantic;
+pub mod slice;
 pub mod source;
 pub mod stdlib;
 pub mod suppress;

@@ -21,6 +21,7 @@ use crate::blocking;
 use crate::config::Settings;
 use crate::definitions::CallKind;
 use crate::semantic::{Model, Resolved};
+use crate::slice;
 use crate::syntax::{self, is_async_def, text};
 use crate::transforms::missing_await::{body_yields, unknown_decorator};
 
@@ -342,6 +343,13 @@ impl Project {
 
     /// The summary of the file being analysed, built from its parsed model (once per run).
     pub fn current(&self, path: &Path, model: &Model) -> Arc<ModuleFacts> {
+        if model.is_partial() {
+            // Enough for this file's own questions, but other modules may ask about any function.
+            return model
+                .partial_facts
+                .get_or_init(|| Arc::new(ModuleFacts::build(model, &self.settings)))
+                .clone();
+        }
         let slot = self.slot(&normalize(path));
         let facts = slot.get_or_init(|| Some(Arc::new(ModuleFacts::build(model, &self.settings))));
         facts.clone().unwrap_or_else(|| Arc::new(ModuleFacts::build(model, &self.settings)))
@@ -368,15 +376,31 @@ impl Project {
         slot.get_or_init(|| self.summarise(module)).clone()
     }
 
+    /// The summary of `module`, built from the parts of it that a summary reads
+    /// ([`slice::plan_summary`]) or from all of it.
     fn summarise(&self, module: &Path) -> Option<Arc<ModuleFacts>> {
         let bytes = std::fs::read(module).ok()?;
         let text = crate::source::decode(module, &bytes).ok()?;
-        let tree = syntax::parse(text);
+        let plan = match crate::engine::Parsing::default() {
+            crate::engine::Parsing::Slices => slice::plan_summary(text),
+            crate::engine::Parsing::Whole => None,
+        };
+        let sliced = match plan {
+            Some(ranges) if ranges.is_empty() => return Some(Arc::new(ModuleFacts::default())),
+            Some(ranges) => syntax::parse_ranges(text, &ranges).filter(|tree| !tree.root_node().has_error()),
+            None => None,
+        };
+        let partial = sliced.is_some();
+        let tree = match sliced {
+            Some(tree) => tree,
+            None => syntax::parse(text),
+        };
         if tree.root_node().has_error() {
             return None;
         }
         self.parsed.fetch_add(1, Ordering::Relaxed);
-        let model = Model::new(text, tree.root_node());
+        let model =
+            if partial { Model::partial(text, tree.root_node()) } else { Model::new(text, tree.root_node()) };
         Some(Arc::new(ModuleFacts::build(&model, &self.settings)))
     }
 

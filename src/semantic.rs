@@ -104,6 +104,10 @@ pub struct Model<'t> {
     qualified_names: RefCell<HashMap<usize, Option<String>>>,
     /// [`Model::instance_class`]'s summary of each (function or module, name) asked about.
     instance_bindings: RefCell<HashMap<(usize, String), Rc<InstanceBindings>>>,
+    /// Whether the tree holds only parts of the file (`crate::slice`).
+    partial: bool,
+    /// The project's summary of this module, when the tree is partial (it is not shared).
+    pub(crate) partial_facts: std::cell::OnceCell<std::sync::Arc<crate::project::ModuleFacts>>,
 }
 
 /// How a function (or the module) binds one name, as far as telling its class goes.
@@ -131,7 +135,20 @@ impl<'t> Model<'t> {
             scopes: RefCell::new(HashMap::new()),
             qualified_names: RefCell::new(HashMap::new()),
             instance_bindings: RefCell::new(HashMap::new()),
+            partial: false,
+            partial_facts: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The model of a tree that holds only the parts of the file a slice kept.
+    pub fn partial(source: &'t str, root: Node<'t>) -> Model<'t> {
+        Model { partial: true, ..Model::new(source, root) }
+    }
+
+    /// Whether the tree holds only parts of the file: facts about the module as a whole (every
+    /// function it defines) are not in it.
+    pub fn is_partial(&self) -> bool {
+        self.partial
     }
 
     pub fn source(&self) -> &'t str {

@@ -223,6 +223,32 @@ impl Style {
     }
 }
 
+/// A file's [`Style`], worked out on first use: only a file with a fix needs it, and a file of
+/// which only parts were parsed (`crate::slice`) needs a parse of the whole for it.
+pub struct LazyStyle<'t> {
+    text: &'t str,
+    /// The tree of the whole file, when there is one.
+    root: Option<tree_sitter::Node<'t>>,
+    style: std::cell::OnceCell<Style>,
+}
+
+impl<'t> LazyStyle<'t> {
+    pub fn new(text: &'t str, root: Option<tree_sitter::Node<'t>>) -> LazyStyle<'t> {
+        LazyStyle { text, root, style: std::cell::OnceCell::new() }
+    }
+}
+
+impl std::ops::Deref for LazyStyle<'_> {
+    type Target = Style;
+
+    fn deref(&self) -> &Style {
+        self.style.get_or_init(|| match self.root {
+            Some(root) => Style::detect_in(self.text, root),
+            None => Style::detect_in(self.text, crate::syntax::parse(self.text).root_node()),
+        })
+    }
+}
+
 /// The indentation unit: the leading whitespace of the first line that is indented deeper than
 /// the line before it. Defaults to four spaces.
 fn detect_indent(text: &str) -> String {

@@ -75,6 +75,19 @@ pub fn parse(text: &str) -> Tree {
     })
 }
 
+/// Parses only `ranges` of `text` (see [`crate::slice`]); the tree's offsets are the whole
+/// text's. `None` when tree-sitter rejects the ranges.
+pub fn parse_ranges(text: &str, ranges: &[tree_sitter::Range]) -> Option<Tree> {
+    PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        parser.set_included_ranges(ranges).ok()?;
+        let tree = parser.parse(text, None);
+        // An empty list restores parsing the whole document.
+        let _ = parser.set_included_ranges(&[]);
+        tree
+    })
+}
+
 fn parse_with(text: &str, old: Option<&Tree>) -> Tree {
     PARSER.with(|parser| {
         parser

@@ -50,6 +50,11 @@ impl Transform for DanglingTask {
         ID
     }
 
+    fn anchors(&self) -> &'static [&'static str] {
+        // A task may be created in plain code too; the helper's names must not clash.
+        &["create_task", "ensure_future", "_background_task*", "_keep_background_task*"]
+    }
+
     fn triggers(&self) -> &'static [&'static [&'static str]] {
         &[&["create_task"], &["ensure_future"]]
     }

@@ -16,6 +16,10 @@ impl Transform for ExecutorToThread {
         ID
     }
 
+    fn anchors(&self) -> &'static [&'static str] {
+        &["run_in_executor"]
+    }
+
     fn triggers(&self) -> &'static [&'static [&'static str]] {
         &[&["run_in_executor"]]
     }

@@ -17,6 +17,10 @@ impl Transform for GatherExceptions {
         ID
     }
 
+    fn anchors(&self) -> &'static [&'static str] {
+        &["async", "gather"]
+    }
+
     fn triggers(&self) -> &'static [&'static [&'static str]] {
         &[&["gather", "return_exceptions"]]
     }

@@ -26,6 +26,10 @@ impl Transform for GatherToTaskgroup {
         ID
     }
 
+    fn anchors(&self) -> &'static [&'static str] {
+        &["async", "gather"]
+    }
+
     fn triggers(&self) -> &'static [&'static [&'static str]] {
         &[&["gather"]]
     }

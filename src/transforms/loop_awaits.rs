@@ -45,6 +45,11 @@ impl Transform for LoopAwaits {
         ID
     }
 
+    fn anchors(&self) -> &'static [&'static str] {
+        // The bounded-gather helper's name must not clash with a name of the file.
+        &["async", "_gather_limited*"]
+    }
+
     fn triggers(&self) -> &'static [&'static [&'static str]] {
         &[&["for", "await"]]
     }

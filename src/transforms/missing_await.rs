@@ -25,6 +25,10 @@ impl Transform for MissingAwait {
         ID
     }
 
+    fn anchors_coroutine_names(&self) -> bool {
+        true
+    }
+
     fn triggers(&self) -> &'static [&'static [&'static str]] {
         &[&["async def"]]
     }

@@ -13,7 +13,7 @@ use crate::definitions;
 use crate::finding::{Finding, Severity};
 use crate::project::Project;
 use crate::semantic::Model;
-use crate::source::Style;
+use crate::source::LazyStyle;
 
 mod blocking_call;
 mod blocking_helper;
@@ -43,6 +43,19 @@ pub trait Transform: Sync {
     /// Files that match no group of any enabled transform are never parsed.
     fn triggers(&self) -> &'static [&'static [&'static str]];
 
+    /// Words that make a statement worth parsing (`crate::slice`): every finding lies in a
+    /// top-level statement or class member holding one (an entry ending in `*` is a prefix).
+    /// Coroutines hold `async`.
+    fn anchors(&self) -> &'static [&'static str] {
+        &["async"]
+    }
+
+    /// Whether the names of the file's coroutine functions (and, with the project index, bare
+    /// calls of imported names) anchor too: a call of one may be anywhere.
+    fn anchors_coroutine_names(&self) -> bool {
+        false
+    }
+
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>);
 }
 
@@ -53,7 +66,7 @@ pub struct FileContext<'a, 't> {
     pub model: &'a Model<'t>,
     /// Every `call` node of the file, in source order, collected once for all transforms.
     pub calls: &'a [Node<'t>],
-    pub style: &'a Style,
+    pub style: &'a LazyStyle<'t>,
     pub settings: &'a Settings,
     /// The other modules of the run, for cross-module facts; `None` when a file is analysed on
     /// its own.

@@ -1,0 +1,214 @@
+//! Parsing only the statements that can hold a finding (`asyncmod::slice`) must find and fix
+//! exactly what parsing the whole file does. Every fixture is grown past the size where slicing
+//! starts, in three ways — with unrelated code, with module-level code that rebinds the names
+//! the fixture uses, and with a class whose methods read what the fixture defines — and analysed
+//! and fixed both ways, with its own transform and with the default set.
+
+use std::path::{Path, PathBuf};
+
+use asyncmod::config::Settings;
+use asyncmod::engine::{self, Parsing};
+use asyncmod::slice;
+use asyncmod::source::SourceFile;
+use asyncmod::transforms;
+
+fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            fixtures(&path, out);
+        } else if path.extension().is_some_and(|e| e == "py") {
+            out.push(path);
+        }
+    }
+}
+
+/// Plain functions and a class that mention nothing async: slicing leaves them out.
+fn unrelated(newline: &str) -> String {
+    let mut code = String::new();
+    for i in 0..60 {
+        code.push_str(&format!(
+            "def unrelated_{i}(value, other=None):{newline}    total = value * {i}{newline}    return total + (other or 0){newline}{newline}"
+        ));
+    }
+    code.push_str(&format!("class Unrelated:{newline}    limit = 3{newline}{newline}"));
+    for i in 0..20 {
+        code.push_str(&format!(
+            "    def method_{i}(self):{newline}        return self.limit + {i}{newline}{newline}"
+        ));
+    }
+    code
+}
+
+/// Module-level code that rebinds the names the fixture's code uses (`time`, `sleep`, `session`,
+/// ...), in the shapes the slicer must recognise as bindings.
+fn rebinding(source: &str, newline: &str) -> String {
+    let mut names: Vec<&str> = source
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_'))
+        .filter(|w| !is_keyword(w))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut code = String::new();
+    for (i, name) in names.iter().enumerate() {
+        code.push_str(&match i % 6 {
+            0 => format!("{name} = None{newline}"),
+            1 => format!("def {name}(*args, **kwargs):{newline}    return None{newline}"),
+            2 => format!("for {name} in ():{newline}    pass{newline}"),
+            3 => format!("try:{newline}    import {name}{newline}except ImportError:{newline}    {name} = None{newline}"),
+            4 => format!("class {name}:{newline}    pass{newline}"),
+            _ => format!("{name}: object{newline}"),
+        });
+    }
+    code
+}
+
+/// A class whose methods read the fixture's names through `self` and call them bare.
+fn readers(source: &str, newline: &str) -> String {
+    let mut code = format!("class Readers:{newline}    def __init__(self):{newline}");
+    let words: Vec<&str> = source
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| w.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_'))
+        .filter(|w| !is_keyword(w))
+        .take(40)
+        .collect();
+    for word in &words {
+        code.push_str(&format!("        self.{word} = {word}{newline}"));
+    }
+    code.push_str(&format!("{newline}    def use(self):{newline}"));
+    for word in &words {
+        code.push_str(&format!("        {word}(self.{word}){newline}"));
+    }
+    code
+}
+
+fn is_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "False"
+            | "None"
+            | "True"
+            | "and"
+            | "as"
+            | "assert"
+            | "async"
+            | "await"
+            | "break"
+            | "class"
+            | "continue"
+            | "def"
+            | "del"
+            | "elif"
+            | "else"
+            | "except"
+            | "finally"
+            | "for"
+            | "from"
+            | "global"
+            | "if"
+            | "import"
+            | "in"
+            | "is"
+            | "lambda"
+            | "nonlocal"
+            | "not"
+            | "or"
+            | "pass"
+            | "raise"
+            | "return"
+            | "try"
+            | "while"
+            | "with"
+            | "yield"
+            | "match"
+            | "case"
+            | "type"
+            | "print"
+            | "exec"
+    )
+}
+
+fn fixture_settings(text: &str) -> Settings {
+    let mut settings = Settings { unsafe_fixes: true, ..Settings::default() };
+    if let Some(args) = text.lines().next().and_then(|line| line.strip_prefix("# fixture-args:")) {
+        let mut args = args.split_whitespace();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().unwrap().to_string();
+            match arg {
+                "--max-concurrency" => settings.max_concurrency = Some(value().parse().unwrap()),
+                "--gather-same-receiver" => settings.gather_same_receiver = true,
+                "--prefer" => settings.set_prefer(&[value()]).unwrap(),
+                "--target-version" => settings.target = asyncmod::config::parse_target(&value()).unwrap(),
+                "--blocking-callable" => settings.blocking_callables.push(value()),
+                other => panic!("fixture argument `{other}` is not supported"),
+            }
+        }
+    }
+    settings
+}
+
+/// Findings and fixes of `source`, parsed as `parsing` says, as comparable text.
+fn outcome(path: &Path, source: &str, settings: &Settings, parsing: Parsing) -> String {
+    let enabled = transforms::enabled(settings);
+    let findings = engine::analyze_parsing(path, source, settings, &enabled, None, parsing);
+    let fixed = engine::fix_parsing(path, source, settings, &enabled, None, parsing, &mut |_| {});
+    format!("{findings:#?}\n{fixed:#?}")
+}
+
+#[test]
+fn sliced_parsing_finds_and_fixes_what_whole_parsing_does() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let (mut compared, mut sliced) = (0, 0);
+    let mut mismatches = Vec::new();
+    for transform in transforms::all() {
+        let mut files = Vec::new();
+        fixtures(&root.join(transform.id()), &mut files);
+        for path in files {
+            let Ok(file) = SourceFile::read(&path) else { continue };
+            let newline = if file.text.contains("\r\n") { "\r\n" } else { "\n" };
+            let separated = |extra: String| {
+                let text = &file.text;
+                let gap = if text.is_empty() || text.ends_with('\n') {
+                    newline.to_string()
+                } else {
+                    format!("{newline}{newline}")
+                };
+                format!("{text}{gap}{extra}")
+            };
+            let variants = [
+                separated(unrelated(newline)),
+                separated(format!("{}{}", unrelated(newline), rebinding(&file.text, newline))),
+                separated(format!("{}{}", readers(&file.text, newline), unrelated(newline))),
+            ];
+            let own = {
+                let mut settings = fixture_settings(&file.text);
+                settings.select(&[transform.id().to_string()], &[], &[]).unwrap();
+                settings
+            };
+            let default = fixture_settings(&file.text);
+            for (variant, source) in variants.iter().enumerate() {
+                for settings in [&own, &default] {
+                    let enabled = transforms::enabled(settings);
+                    if slice::plan(source, &enabled, None).is_some() {
+                        sliced += 1;
+                    }
+                    let whole = outcome(&path, source, settings, Parsing::Whole);
+                    let slices = outcome(&path, source, settings, Parsing::Slices);
+                    compared += 1;
+                    if whole != slices {
+                        mismatches.push(format!(
+                            "{} (variant {variant}, {}):\n--- whole ---\n{whole}\n--- sliced ---\n{slices}",
+                            path.display(),
+                            if std::ptr::eq(settings, &own) { transform.id() } else { "default set" }
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{} of {compared} differ:\n{}", mismatches.len(), mismatches.join("\n\n"));
+    // The comparison means something only if most variants were in fact sliced.
+    assert!(sliced * 2 > compared, "only {sliced} of {compared} variants were sliced");
+}
