@@ -34,7 +34,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Slicing that keeps more than this share of the file parses it whole.
-const MAX_KEPT_SHARE: f64 = 0.8;
+const MAX_KEPT_SHARE: f64 = 0.95;
 
 /// Files smaller than this are parsed whole: slicing would save little.
 const MIN_SLICED_LEN: usize = 4096;
