@@ -14,7 +14,7 @@
 //! `tests/slicing.rs` checks that analysing the slice finds exactly what analysing the whole file
 //! finds.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use tree_sitter::Point;
@@ -556,7 +556,7 @@ enum Purpose<'a, 'q> {
     ModuleSummary,
 }
 
-fn plan_for<'s>(source: &'s str, purpose: Purpose) -> Option<Vec<tree_sitter::Range>> {
+fn plan_for(source: &str, purpose: Purpose) -> Option<Vec<tree_sitter::Range>> {
     if source.len() < MIN_SLICED_LEN {
         return None;
     }
@@ -570,26 +570,13 @@ fn plan_for<'s>(source: &'s str, purpose: Purpose) -> Option<Vec<tree_sitter::Ra
     let mut units = units(&slicer)?;
     let anchors = anchors(&slicer, transforms, imported_coroutine.is_some())?;
 
-    let mut used: HashSet<&str> = NAMES_FIXES_USE.iter().copied().collect();
-    // A summary's functions reach module names only by bare names; the analysis also follows
-    // `self.attribute`.
-    let keep = |slicer: &Slicer<'s>, unit: &mut Unit, used: &mut HashSet<&'s str>| {
-        unit.kept = true;
-        let tokens = slicer.tokens_of(&unit.lines);
-        for (at, token) in tokens.iter().enumerate() {
-            let attribute = at > 0 && tokens[at - 1].kind == TokenKind::Dot;
-            let word = slicer.text(token);
-            if token.kind == TokenKind::Name && (!summary || !attribute) && !KEYWORDS.contains(&word) {
-                used.insert(word);
-            }
-        }
-    };
+    let mut anchored: Vec<usize> = Vec::new();
     let mut any_anchored = false;
-    for unit in &mut units {
+    for (at, unit) in units.iter().enumerate() {
         // Imports anywhere decide which calls the analysis resolves; a wildcard may bind anything.
         let holds_import =
             || unit.lines.clone().any(|line| matches!(slicer.first_word(line), "import" | "from"));
-        let anchored = match unit.kind {
+        let is_anchored = match unit.kind {
             UnitKind::Import => true,
             // The header is kept when a member is; its own words anchor nothing.
             UnitKind::SplitClass { .. } => false,
@@ -614,53 +601,16 @@ fn plan_for<'s>(source: &'s str, purpose: Purpose) -> Option<Vec<tree_sitter::Ra
                         .any(|line| drops_coroutine(&slicer, line, &anchors, imported_coroutine))
             }
         };
-        any_anchored |= anchored && (summary || unit.kind != UnitKind::Import);
-        if anchored {
-            keep(&slicer, unit, &mut used);
+        any_anchored |= is_anchored && (summary || unit.kind != UnitKind::Import);
+        if is_anchored {
+            anchored.push(at);
         }
     }
     if !any_anchored {
         // No statement can hold a finding: nothing to parse.
         return Some(Vec::new());
     }
-    // Members pull in their class's header; names used pull in what binds them.
-    loop {
-        let mut changed = false;
-        for at in 0..units.len() {
-            if units[at].kept {
-                continue;
-            }
-            let needed = match units[at].kind {
-                UnitKind::SplitClass { members: (first, last) } => {
-                    units[first..last].iter().any(|m| m.kept)
-                        || slicer.bound_names(&units[at], !summary).iter().any(|n| used.contains(n))
-                }
-                // A summary reads no class's members.
-                _ if summary && !units[at].top_level => false,
-                _ => slicer.bound_names(&units[at], !summary).iter().any(|n| used.contains(n)),
-            };
-            if needed {
-                keep(&slicer, &mut units[at], &mut used);
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    // A class kept for its name alone keeps its smallest member: a header needs a body, and what
-    // the analysis asks of a class's members it asks by names that pulled them in already.
-    for at in 0..units.len() {
-        if let UnitKind::SplitClass { members: (first, last) } = units[at].kind
-            && units[at].kept
-            && !units[first..last].iter().any(|m| m.kept)
-        {
-            let size =
-                |unit: &Unit| slicer.lines[unit.lines.end - 1].end - slicer.lines[unit.lines.start].start;
-            let smallest = (first..last).min_by_key(|&member| size(&units[member])).unwrap_or(first);
-            units[smallest].kept = true;
-        }
-    }
+    keep_closure(&slicer, &mut units, anchored, summary);
 
     let mut byte_ranges: Vec<Range<usize>> = Vec::new();
     for unit in units.iter().filter(|u| u.kept && !u.lines.is_empty()) {
@@ -686,6 +636,70 @@ fn plan_for<'s>(source: &'s str, purpose: Purpose) -> Option<Vec<tree_sitter::Ra
             })
             .collect(),
     )
+}
+
+/// Keeps `anchored` and, to a fixed point, what the kept units need: a member's class header,
+/// every unit that binds a name a kept unit uses (and the names fixes use), and for a header
+/// kept for its name alone its smallest member (a header needs a body; what the analysis asks of
+/// a class's members it asks by names that pulled them in already).
+fn keep_closure(slicer: &Slicer, units: &mut [Unit], anchored: Vec<usize>, summary: bool) {
+    let mut binders: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut header_of: Vec<Option<usize>> = vec![None; units.len()];
+    for (at, unit) in units.iter().enumerate() {
+        if let UnitKind::SplitClass { members: (first, last) } = unit.kind {
+            header_of[first..last].fill(Some(at));
+        }
+        // A summary reads no class's members.
+        if unit.kind == UnitKind::Import || (summary && !unit.top_level) {
+            continue;
+        }
+        for name in slicer.bound_names(unit, !summary) {
+            binders.entry(name).or_default().push(at);
+        }
+    }
+    let mut used: HashSet<&str> = HashSet::new();
+    let mut pending: Vec<usize> = anchored;
+    for name in NAMES_FIXES_USE {
+        used.insert(name);
+        pending.extend(binders.get(name).into_iter().flatten());
+    }
+    loop {
+        while let Some(at) = pending.pop() {
+            if units[at].kept {
+                continue;
+            }
+            units[at].kept = true;
+            pending.extend(header_of[at]);
+            // A summary's functions reach module names only by bare names; the analysis also
+            // follows `self.attribute`.
+            let tokens = slicer.tokens_of(&units[at].lines);
+            for (i, token) in tokens.iter().enumerate() {
+                let attribute = i > 0 && tokens[i - 1].kind == TokenKind::Dot;
+                let word = slicer.text(token);
+                if token.kind == TokenKind::Name
+                    && (!summary || !attribute)
+                    && !KEYWORDS.contains(&word)
+                    && used.insert(word)
+                {
+                    pending.extend(binders.get(word).into_iter().flatten());
+                }
+            }
+        }
+        let bodiless = units.iter().find_map(|unit| match unit.kind {
+            UnitKind::SplitClass { members: (first, last) }
+                if unit.kept && !units[first..last].iter().any(|m| m.kept) =>
+            {
+                let size =
+                    |unit: &Unit| slicer.lines[unit.lines.end - 1].end - slicer.lines[unit.lines.start].start;
+                (first..last).min_by_key(|&member| size(&units[member]))
+            }
+            _ => None,
+        });
+        match bodiless {
+            Some(member) => pending.push(member),
+            None => break,
+        }
+    }
 }
 
 /// Whether logical `line` is a call statement (`name(...)`, `a.b.name(...)`) that may drop a
