@@ -45,13 +45,14 @@ impl Transform for BlockingHelper {
             if !blocking::may_reach(&reachable, callee, file.source) {
                 continue;
             }
-            let Some(helper) = project_function(file, project, call) else { continue };
-            let Some(chain) = project.blocking_chain(&helper) else { continue };
+            // Asked first: the project's answer may cost the parse of another module.
             let why_not_await = match file.model.context(call) {
                 Context::Sync => continue,
                 Context::Async => None,
                 Context::AsyncNoAwait(why) => Some(why),
             };
+            let Some(helper) = project_function(file, project, call) else { continue };
+            let Some(chain) = project.blocking_chain(&helper) else { continue };
             let callee = call.child_by_field_name("function").map_or("", |f| file.text(f));
             let finding = file.finding(
                 ID,
