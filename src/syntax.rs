@@ -279,6 +279,10 @@ pub struct Index<'t> {
     pub scopes: Vec<(Node<'t>, Option<usize>)>,
     /// The byte ranges of annotations (`type` nodes), where `await` may not go.
     pub annotations: Vec<std::ops::Range<usize>>,
+    /// `block` nodes, in source order.
+    pub blocks: Vec<Node<'t>>,
+    /// `for` statements and list comprehensions, in source order.
+    pub loops: Vec<Node<'t>>,
 }
 
 /// The node kinds that open a Python scope.
@@ -318,7 +322,12 @@ impl<'t> Index<'t> {
                 "import_statement" | "import_from_statement" => index.imports.push(node),
                 "global_statement" => index.globals.push(node),
                 "type" => index.annotations.push(node.byte_range()),
+                "block" => index.blocks.push(node),
+                "for_statement" => index.loops.push(node),
                 kind if kind != "module" && SCOPE_KINDS.contains(&kind) => {
+                    if kind == "list_comprehension" {
+                        index.loops.push(node);
+                    }
                     while open.last().is_some_and(|&(_, d)| d >= depth) {
                         open.pop();
                     }

@@ -57,11 +57,8 @@ impl Transform for LoopAwaits {
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let mut helper: Option<Option<(String, Option<Helper>, bool)>> = None;
         // Each shape awaits in the loop: one without `await` is skipped by a cheap byte search.
-        let candidates = syntax::descendants(file.model.root(), |n| {
-            matches!(n.kind(), "for_statement" | "list_comprehension")
-                && memchr::memmem::find(file.text(n).as_bytes(), b"await").is_some()
-        });
-        for node in candidates {
+        let candidates = file.model.index().loops.iter().copied();
+        for node in candidates.filter(|n| memchr::memmem::find(file.text(*n).as_bytes(), b"await").is_some()) {
             let analysed = match node.kind() {
                 "for_statement" => self.for_loop(file, node),
                 _ => self.comprehension(file, node),

@@ -9,7 +9,6 @@ use crate::config;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::semantic::Context;
 use crate::suppress;
-use crate::syntax;
 use crate::transforms::concurrency::{self, FreshNames};
 use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
@@ -46,7 +45,7 @@ impl Transform for SequentialAwaits {
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let suppressed = suppressed_lines(file);
-        for block in syntax::descendants(file.model.root(), |n| n.kind() == "block") {
+        for &block in &file.model.index().blocks {
             // A step is an awaited call: a block without `await` has none (a cheap byte search).
             if memchr::memmem::find(file.text(block).as_bytes(), b"await").is_none() {
                 continue;
