@@ -48,6 +48,8 @@ enum TokenKind {
     Assign,
     Walrus,
     Colon,
+    /// Between simple statements on one line.
+    Semicolon,
     Other,
 }
 
@@ -183,6 +185,7 @@ impl<'s> Scanner<'s> {
                 }
                 b'.' => self.push(TokenKind::Dot, at, at + 1),
                 b',' => self.push(TokenKind::Comma, at, at + 1),
+                b';' => self.push(TokenKind::Semicolon, at, at + 1),
                 b'0'..=b'9' => {
                     let len =
                         bytes[at..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
@@ -473,7 +476,7 @@ impl<'s> Slicer<'s> {
         if matches!(
             words.first(),
             Some(&("global" | "nonlocal" | "del" | "case" | "match" | "import" | "from"))
-        ) || tokens.iter().any(|t| t.kind == TokenKind::Walrus)
+        ) || tokens.iter().any(|t| matches!(t.kind, TokenKind::Walrus | TokenKind::Semicolon))
         {
             return names(tokens);
         }
@@ -574,8 +577,7 @@ fn plan_for(source: &str, purpose: Purpose) -> Option<Vec<tree_sitter::Range>> {
     let mut any_anchored = false;
     for (at, unit) in units.iter().enumerate() {
         // Imports anywhere decide which calls the analysis resolves; a wildcard may bind anything.
-        let holds_import =
-            || unit.lines.clone().any(|line| matches!(slicer.first_word(line), "import" | "from"));
+        let holds_import = || slicer.names_of(&unit.lines).any(|word| word == "import");
         let is_anchored = match unit.kind {
             UnitKind::Import => true,
             // The header is kept when a member is; its own words anchor nothing.
@@ -586,10 +588,10 @@ fn plan_for(source: &str, purpose: Purpose) -> Option<Vec<tree_sitter::Range>> {
                 (unit.top_level && defined.is_some()) || holds_import()
             }
             _ if holds_import()
-                && unit.lines.clone().any(|line| {
-                    slicer.line_tokens(line).iter().any(|t| slicer.text(t) == "*")
-                        && matches!(slicer.first_word(line), "import" | "from")
-                }) =>
+                && slicer
+                    .tokens_of(&unit.lines)
+                    .windows(2)
+                    .any(|pair| slicer.text(&pair[0]) == "import" && slicer.text(&pair[1]) == "*") =>
             {
                 true
             }
@@ -598,7 +600,8 @@ fn plan_for(source: &str, purpose: Purpose) -> Option<Vec<tree_sitter::Range>> {
                     || unit
                         .lines
                         .clone()
-                        .any(|line| drops_coroutine(&slicer, line, &anchors, imported_coroutine))
+                        .flat_map(|line| slicer.line_tokens(line).split(|t| t.kind == TokenKind::Semicolon))
+                        .any(|statement| drops_coroutine(&slicer, statement, &anchors, imported_coroutine))
             }
         };
         any_anchored |= is_anchored && (summary || unit.kind != UnitKind::Import);
@@ -702,16 +705,15 @@ fn keep_closure(slicer: &Slicer, units: &mut [Unit], anchored: Vec<usize>, summa
     }
 }
 
-/// Whether logical `line` is a call statement (`name(...)`, `a.b.name(...)`) that may drop a
+/// Whether `statement` is a call statement (`name(...)`, `a.b.name(...)`) that may drop a
 /// coroutine: one of the file's, or one the project says another module defines.
 fn drops_coroutine(
     slicer: &Slicer,
-    line: usize,
+    statement: &[Token],
     anchors: &Anchors,
     imported: Option<CoroutineQuestion>,
 ) -> bool {
-    let tokens = slicer.line_tokens(line);
-    let tokens = &tokens[tokens.iter().take_while(|t| slicer.text(t) == "(").count()..];
+    let tokens = &statement[statement.iter().take_while(|t| slicer.text(t) == "(").count()..];
     let ends_with_call = tokens.last().is_some_and(|t| slicer.text(t) == ")" && t.depth == 0);
     if !ends_with_call || !assignment_targets(tokens).is_empty() {
         return false;
@@ -805,25 +807,35 @@ fn anchors<'s>(
                 }
             }
         }
-        let first = slicer.first_word(line);
+        for statement in tokens.split(|t| t.kind == TokenKind::Semicolon) {
+            if !anchors.import(slicer, statement, wants_coroutine_names && with_project) {
+                return None;
+            }
+        }
+    }
+    Some(anchors)
+}
+
+impl<'s> Anchors<'s> {
+    /// Records what import `statement` binds (nothing for another statement); false for a
+    /// wildcard import when imported names count.
+    fn import(&mut self, slicer: &Slicer<'s>, tokens: &[Token], imported_names_count: bool) -> bool {
+        let first = tokens.first().map_or("", |t| slicer.text(t));
         if first != "import" && first != "from" {
-            continue;
+            return true;
         }
         let import_at = tokens.iter().position(|t| slicer.text(t) == "import").unwrap_or(tokens.len());
         // `from ..pkg import`: the module, dots included.
         let from_module: String = tokens[1..import_at.max(1)].iter().map(|t| slicer.text(t)).collect();
         for segment in tokens[(import_at + 1).min(tokens.len())..].split(|t| t.kind == TokenKind::Comma) {
             if segment.iter().any(|t| slicer.text(t) == "*") {
-                if wants_coroutine_names && with_project {
-                    return None;
+                if imported_names_count {
+                    return false;
                 }
                 continue;
             }
-            let names: Vec<&str> = segment
-                .iter()
-                .filter(|t| matches!(t.kind, TokenKind::Name))
-                .map(|t| slicer.text(t))
-                .collect();
+            let names: Vec<&str> =
+                segment.iter().filter(|t| t.kind == TokenKind::Name).map(|t| slicer.text(t)).collect();
             let dotted: Vec<&str> = names.iter().copied().take_while(|n| *n != "as").collect();
             let alias = names.iter().position(|n| *n == "as").and_then(|i| names.get(i + 1)).copied();
             let Some(&last) = dotted.last() else { continue };
@@ -836,15 +848,15 @@ fn anchors<'s>(
                     (alias.unwrap_or(last), format!("{from_module}{separator}{last}"))
                 }
             };
-            if anchors.words.contains(last) {
-                anchors.words.insert(bound);
+            if self.words.contains(last) {
+                self.words.insert(bound);
             }
-            if wants_coroutine_names && with_project {
-                anchors.imported.push((bound, origin));
+            if imported_names_count {
+                self.imported.push((bound, origin));
             }
         }
+        true
     }
-    Some(anchors)
 }
 
 /// Tree-sitter points (row, byte column) of byte offsets.
@@ -923,6 +935,17 @@ mod tests {
     fn unbalanced_code_is_parsed_whole() {
         let source = format!("x = (1,\n{}", padding(120));
         assert!(scan(&source).is_none());
+    }
+
+    #[test]
+    fn statements_joined_by_semicolons_bind_and_import() {
+        let source = format!(
+            "x = 1; import time\n{}from asyncio import sleep; from asyncio import create_task as spawn\ndef start(c):\n    log(c); spawn(c)\nasync def f():\n    time.sleep(x)\n",
+            padding(120)
+        );
+        let kept = kept(&source).concat();
+        assert!(kept.contains("x = 1; import time"));
+        assert!(kept.contains("def start"));
     }
 
     #[test]

@@ -58,7 +58,8 @@ impl Transform for LoopAwaits {
         let mut helper: Option<Option<(String, Option<Helper>, bool)>> = None;
         // Each shape awaits in the loop: one without `await` is skipped by a cheap byte search.
         let candidates = file.model.index().loops.iter().copied();
-        for node in candidates.filter(|n| memchr::memmem::find(file.text(*n).as_bytes(), b"await").is_some()) {
+        for node in candidates.filter(|n| memchr::memmem::find(file.text(*n).as_bytes(), b"await").is_some())
+        {
             let analysed = match node.kind() {
                 "for_statement" => self.for_loop(file, node),
                 _ => self.comprehension(file, node),
