@@ -859,6 +859,30 @@ impl<'s> Anchors<'s> {
     }
 }
 
+/// The file's indentation unit as [`crate::source::Style::detect_in`] reads it from a tree —
+/// the first block whose body starts on a line of its own, its first line's indentation less
+/// its header's — read from the token scan instead: `Some(None)` when no block qualifies,
+/// `None` when the scan cannot follow the file.
+pub fn indent_unit(source: &str) -> Option<Option<String>> {
+    let (tokens, lines) = scan(source)?;
+    let opens_block = |line: &Line| {
+        tokens[line.tokens.clone()].last().is_some_and(|t| t.kind == TokenKind::Colon && t.depth == 0)
+    };
+    let indent = |line: &Line| &source[line.start..line.start + line.indent];
+    for pair in lines.windows(2) {
+        let (header, first) = (&pair[0], &pair[1]);
+        if opens_block(header) && first.indent > header.indent {
+            return Some(
+                indent(first)
+                    .strip_prefix(indent(header))
+                    .filter(|unit| !unit.is_empty())
+                    .map(str::to_string),
+            );
+        }
+    }
+    Some(None)
+}
+
 /// Tree-sitter points (row, byte column) of byte offsets.
 struct Points {
     starts: Vec<usize>,

@@ -223,8 +223,9 @@ impl Style {
     }
 }
 
-/// A file's [`Style`], worked out on first use: only a file with a fix needs it, and a file of
-/// which only parts were parsed (`crate::slice`) needs a parse of the whole for it.
+/// A file's [`Style`], worked out on first use: only a file with a fix needs it. Without a tree
+/// of the whole file (only parts were parsed, `crate::slice`), the token scan finds the
+/// indentation unit.
 pub struct LazyStyle<'t> {
     text: &'t str,
     /// The tree of the whole file, when there is one.
@@ -242,9 +243,16 @@ impl std::ops::Deref for LazyStyle<'_> {
     type Target = Style;
 
     fn deref(&self) -> &Style {
-        self.style.get_or_init(|| match self.root {
-            Some(root) => Style::detect_in(self.text, root),
-            None => Style::detect_in(self.text, crate::syntax::parse(self.text).root_node()),
+        self.style.get_or_init(|| match (self.root, crate::slice::indent_unit(self.text)) {
+            (Some(root), _) => Style::detect_in(self.text, root),
+            (None, Some(unit)) => {
+                let mut style = Style::detect(self.text);
+                if let Some(unit) = unit {
+                    style.indent = unit;
+                }
+                style
+            }
+            (None, None) => Style::detect_in(self.text, crate::syntax::parse(self.text).root_node()),
         })
     }
 }

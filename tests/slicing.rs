@@ -212,3 +212,29 @@ fn sliced_parsing_finds_and_fixes_what_whole_parsing_does() {
     // The comparison means something only if most variants were in fact sliced.
     assert!(sliced * 2 > compared, "only {sliced} of {compared} variants were sliced");
 }
+
+/// The indentation unit read from the token scan is the one read from the tree, for every
+/// fixture and, with `ASYNCMOD_STYLE_CORPUS=DIR`, every `.py` file under DIR.
+#[test]
+fn token_scan_reads_the_indentation_unit_the_tree_does() {
+    let mut files = Vec::new();
+    fixtures(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"), &mut files);
+    if let Some(dir) = std::env::var_os("ASYNCMOD_STYLE_CORPUS") {
+        fixtures(Path::new(&dir), &mut files);
+    }
+    let mut differ = Vec::new();
+    for path in &files {
+        let Ok(file) = SourceFile::read(path) else { continue };
+        let tree = asyncmod::syntax::parse(&file.text);
+        if tree.root_node().has_error() {
+            continue;
+        }
+        let from_tree = asyncmod::source::Style::detect_in(&file.text, tree.root_node()).indent;
+        let Some(unit) = slice::indent_unit(&file.text) else { continue };
+        let from_tokens = unit.unwrap_or_else(|| asyncmod::source::Style::detect(&file.text).indent);
+        if from_tree != from_tokens {
+            differ.push(format!("{}: tree {from_tree:?}, tokens {from_tokens:?}", path.display()));
+        }
+    }
+    assert!(differ.is_empty(), "{} of {} differ:\n{}", differ.len(), files.len(), differ.join("\n"));
+}
