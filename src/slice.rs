@@ -19,6 +19,7 @@ use std::ops::Range;
 
 use tree_sitter::Point;
 
+use crate::semantic::IMPORTABLE_BY_FIXES;
 use crate::transforms::Transform;
 
 /// Names whose bindings fixes read even when the code around them does not (a fix that adds
@@ -571,7 +572,7 @@ fn plan_for(source: &str, purpose: Purpose) -> Option<Vec<tree_sitter::Range>> {
     let (tokens, lines) = scan(source)?;
     let slicer = Slicer { source, tokens, lines };
     let mut units = units(&slicer)?;
-    let anchors = anchors(&slicer, transforms, imported_coroutine.is_some())?;
+    let anchors = anchors(&slicer, transforms, imported_coroutine.is_some());
 
     let mut anchored: Vec<usize> = Vec::new();
     let mut any_anchored = false;
@@ -776,13 +777,8 @@ fn units(slicer: &Slicer) -> Option<Vec<Unit>> {
 
 /// The anchor words of `transforms`, with the names that stand for them in this file: an import
 /// alias of one (`from asyncio import create_task as spawn`), the file's coroutine functions and
-/// imported names (for `missing-await`). `None` for a wildcard import when imported names count:
-/// it may bring in any name.
-fn anchors<'s>(
-    slicer: &Slicer<'s>,
-    transforms: &[&dyn Transform],
-    with_project: bool,
-) -> Option<Anchors<'s>> {
+/// imported names (for `missing-await`).
+fn anchors<'s>(slicer: &Slicer<'s>, transforms: &[&dyn Transform], with_project: bool) -> Anchors<'s> {
     let mut anchors = Anchors {
         words: HashSet::new(),
         prefixes: Vec::new(),
@@ -808,30 +804,29 @@ fn anchors<'s>(
             }
         }
         for statement in tokens.split(|t| t.kind == TokenKind::Semicolon) {
-            if !anchors.import(slicer, statement, wants_coroutine_names && with_project) {
-                return None;
-            }
+            anchors.import(slicer, statement, wants_coroutine_names && with_project);
         }
     }
-    Some(anchors)
+    if wants_coroutine_names && with_project {
+        // The analysis takes these names to mean their modules even when nothing imports them.
+        anchors.imported.extend(IMPORTABLE_BY_FIXES.iter().map(|name| (*name, name.to_string())));
+    }
+    anchors
 }
 
 impl<'s> Anchors<'s> {
-    /// Records what import `statement` binds (nothing for another statement); false for a
-    /// wildcard import when imported names count.
-    fn import(&mut self, slicer: &Slicer<'s>, tokens: &[Token], imported_names_count: bool) -> bool {
+    /// Records what import `statement` binds (nothing for another statement). A wildcard import
+    /// binds names the analysis does not know either (they resolve to nothing).
+    fn import(&mut self, slicer: &Slicer<'s>, tokens: &[Token], imported_names_count: bool) {
         let first = tokens.first().map_or("", |t| slicer.text(t));
         if first != "import" && first != "from" {
-            return true;
+            return;
         }
         let import_at = tokens.iter().position(|t| slicer.text(t) == "import").unwrap_or(tokens.len());
         // `from ..pkg import`: the module, dots included.
         let from_module: String = tokens[1..import_at.max(1)].iter().map(|t| slicer.text(t)).collect();
         for segment in tokens[(import_at + 1).min(tokens.len())..].split(|t| t.kind == TokenKind::Comma) {
             if segment.iter().any(|t| slicer.text(t) == "*") {
-                if imported_names_count {
-                    return false;
-                }
                 continue;
             }
             let names: Vec<&str> =
@@ -855,7 +850,6 @@ impl<'s> Anchors<'s> {
                 self.imported.push((bound, origin));
             }
         }
-        true
     }
 }
 

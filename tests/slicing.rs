@@ -4,7 +4,10 @@
 //! the fixture uses, and with a class whose methods read what the fixture defines — and analysed
 //! and fixed both ways, with its own transform and with the default set.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use asyncmod::config::Settings;
 use asyncmod::engine::{self, Parsing};
@@ -237,4 +240,51 @@ fn token_scan_reads_the_indentation_unit_the_tree_does() {
         }
     }
     assert!(differ.is_empty(), "{} of {} differ:\n{}", differ.len(), files.len(), differ.join("\n"));
+}
+
+/// A project whose modules are large enough to be sliced, both where they are analysed and where
+/// the project index summarises them: the binary's `check` and `diff` must print the same with
+/// `ASYNCMOD_PARSE_WHOLE=1`, and find what the modules hold.
+#[test]
+fn a_sliced_project_reports_and_fixes_what_a_whole_one_does() {
+    let padding = unrelated("\n");
+    let jobs = format!(
+        "import time\n\n\nasync def notify(user):\n    print(user)\n\n\ndef load(path):\n    time.sleep(0.1)\n    return path\n\n\n{padding}"
+    );
+    let util = format!(
+        "from .jobs import *\nfrom .jobs import load as fetch\n\n\n{padding}def wrapped(p):\n    return fetch(p)\n"
+    );
+    let main = format!(
+        "from pkg import jobs, util\nfrom pkg.jobs import *\nfrom pkg.jobs import notify\n\n\n{padding}\
+         def start():\n    jobs.notify(\"a\")\n    notify(\"b\")\n    asyncio.sleep(1)\n\n\n\
+         async def main():\n    data = util.wrapped(\"x\")\n    jobs.notify(\"c\")\n    return data\n"
+    );
+    let dir = common::tree(&[
+        ("app/main.py", main.as_bytes()),
+        ("app/pkg/__init__.py", b""),
+        ("app/pkg/jobs.py", jobs.as_bytes()),
+        ("app/pkg/util.py", util.as_bytes()),
+    ]);
+    let run = |args: &[&str], whole: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_asyncmod"));
+        command.args(args).current_dir(dir.path()).env("NO_COLOR", "1");
+        if whole {
+            command.env("ASYNCMOD_PARSE_WHOLE", "1");
+        }
+        let output = command.output().expect("the binary runs");
+        format!("{}{}", common::stdout(&output), common::stderr(&output))
+    };
+    for args in [&["check", "--unsafe-fixes", "app"][..], &["diff", "--unsafe-fixes", "app"]] {
+        let (sliced, whole) = (run(args, false), run(args, true));
+        assert_eq!(sliced, whole, "asyncmod {args:?}");
+    }
+    let check = run(&["check", "app"], false);
+    for expected in [
+        "main.py:310:5: missing-await `jobs.notify(...)`",
+        "main.py:311:5: missing-await `notify(...)`",
+        "main.py:316:12: blocking-helper `util.wrapped(...)`",
+        "main.py:317:5: missing-await `jobs.notify(...)`",
+    ] {
+        assert!(check.contains(expected), "missing {expected}:\n{check}");
+    }
 }
