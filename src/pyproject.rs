@@ -78,7 +78,14 @@ pub struct ProjectConfig {
 pub struct Resolver {
     overrides: Overrides,
     by_dir: HashMap<PathBuf, Arc<ProjectConfig>>,
+    /// Folders as the walker spells them → their canonical path: one `realpath` per folder, not
+    /// per file.
+    canonical_dirs: HashMap<PathBuf, PathBuf>,
 }
+
+/// The folder caches are emptied when they reach this size, so that memory stays flat however
+/// large the tree (a folder seen again is simply looked up again).
+const CACHED_FOLDERS: usize = 1024;
 
 /// The settings one file is processed with, or why it is skipped.
 pub enum Resolved {
@@ -88,7 +95,7 @@ pub enum Resolved {
 
 impl Resolver {
     pub fn new(overrides: Overrides) -> Resolver {
-        Resolver { overrides, by_dir: HashMap::new() }
+        Resolver { overrides, by_dir: HashMap::new(), canonical_dirs: HashMap::new() }
     }
 
     /// The settings for the folder of `start`: checks the command line's values and the
@@ -101,21 +108,41 @@ impl Resolver {
     }
 
     pub fn resolve(&mut self, file: &Path) -> anyhow::Result<Resolved> {
-        let dir = folder_of(file);
-        let project = self.project_for_dir(&dir)?;
-        let absolute = absolute(file);
+        self.resolve_absolute(&folder_of(file), &absolute(file))
+    }
+
+    /// [`Resolver::resolve`] for a file found by walking a folder: a regular file, never a
+    /// symbolic link, so that its canonical path is its folder's canonical path and its name.
+    pub fn resolve_walked(&mut self, file: &Path) -> anyhow::Result<Resolved> {
+        let (Some(folder), Some(name)) = (file.parent(), file.file_name()) else {
+            return self.resolve(file);
+        };
+        if folder.as_os_str().is_empty() {
+            return self.resolve(file);
+        }
+        if self.canonical_dirs.len() >= CACHED_FOLDERS {
+            self.canonical_dirs.clear();
+        }
+        let dir = self.canonical_dirs.entry(folder.to_path_buf()).or_insert_with(|| absolute(folder)).clone();
+        let absolute = dir.join(name);
+        self.resolve_absolute(&dir, &absolute)
+    }
+
+    /// The settings for the file at `absolute` (canonical), in the folder `dir` (canonical).
+    fn resolve_absolute(&mut self, dir: &Path, absolute: &Path) -> anyhow::Result<Resolved> {
+        let project = self.project_for_dir(dir)?;
         // The matchers assert that paths lie under their folder; a file found from a folder
         // below the pyproject always does, but a path that does not is simply not matched.
         if !absolute.starts_with(&project.base) {
             return Ok(Resolved::Settings(project.settings.clone()));
         }
         if let Some(exclude) = &project.exclude
-            && exclude.matched_path_or_any_parents(&absolute, false).is_ignore()
+            && exclude.matched_path_or_any_parents(absolute, false).is_ignore()
         {
             return Ok(Resolved::Excluded);
         }
         for (matcher, settings) in &project.per_file {
-            if matcher.matched_path_or_any_parents(&absolute, false).is_ignore() {
+            if matcher.matched_path_or_any_parents(absolute, false).is_ignore() {
                 return Ok(Resolved::Settings(settings.clone()));
             }
         }
@@ -164,6 +191,9 @@ impl Resolver {
             }
             None => Arc::new(self.build(None, &Options::default(), target_from_project)?),
         };
+        if self.by_dir.len() >= CACHED_FOLDERS {
+            self.by_dir.clear();
+        }
         self.by_dir.insert(dir.to_path_buf(), project.clone());
         Ok(project)
     }
