@@ -1,14 +1,16 @@
 //! The command line: `check`, `diff`, `fix`, `list`, `explain`. Thin: it turns arguments into
 //! [`Settings`], feeds files to workers and prints what they return, in path order.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::config::{self, Settings};
@@ -329,32 +331,71 @@ fn execute(
         exclude: args.exclude.clone(),
         threads: jobs,
     };
-    let (files, walk_errors) = walk::python_files(&args.paths, &options);
-    let mut files_with_settings: Vec<(PathBuf, Arc<Settings>)> = Vec::with_capacity(files.len());
-    for path in files {
-        if let pyproject::Resolved::Settings(settings) = resolver.resolve(&path)? {
-            files_with_settings.push((path, settings));
-        }
+    let run = Arc::new(walk::Run::new(&args.paths, &options));
+    let resolver = Arc::new(Mutex::new(resolver));
+    // `fix` writes as it goes: a bad configuration anywhere stops it before its first write, as
+    // it stops the other commands before they print anything.
+    if mode == Mode::Fix
+        && let Some(error) = walk_resolved(&run, &resolver, &|_, _| true, &|_| {})
+    {
+        return Err(error);
     }
-    let files = files_with_settings;
-    // The project index answers about other modules with the run's own settings (its catalogue).
-    let paths: Vec<PathBuf> = files.iter().map(|(path, _)| path.clone()).collect();
-    let project = Project::new(&paths, &run_settings);
+    // The project index answers about other modules with the run's own settings (its catalogue);
+    // it asks the walk's rules (not a list of the run's files) whether an imported module is part
+    // of the run.
+    let project = {
+        let (run, resolver) = (run.clone(), resolver.clone());
+        Project::asking(
+            move |path| {
+                run.find(path).is_some_and(|file| {
+                    matches!(resolve(&resolver, &file), Ok(pyproject::Resolved::Settings(_)))
+                })
+            },
+            &run_settings,
+        )
+    };
 
-    let progress = progress_bar(files.len(), args.quiet);
+    let progress = Progress::new(args.quiet);
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let mut results: Vec<FileResult> = files
-        .par_iter()
-        .map(|(path, settings)| {
-            let transforms = transforms::enabled(settings);
-            let result = process(path, mode, settings, &transforms, &project, color, detail);
-            progress.inc(1);
-            result
-        })
-        // Memory stays flat however many files: only results with something to print are kept.
-        .filter(|result| !result.is_empty())
-        .collect();
-    progress.finish_and_clear();
+    let checked = AtomicUsize::new(0);
+    let walk_errors = Mutex::new(Vec::new());
+    // The walk feeds the workers through a short queue, so that no list of the run's files is
+    // held: memory stays flat however many files.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<(PathBuf, Arc<Settings>)>(QUEUED_FILES);
+    let (configuration_error, mut results) = std::thread::scope(|scope| {
+        let walker = scope.spawn(|| {
+            let send = |path: PathBuf, settings: Arc<Settings>| {
+                checked.fetch_add(1, Ordering::Relaxed);
+                progress.found();
+                sender.send((path, settings)).is_ok()
+            };
+            let failed = |error: FileError| walk_errors.lock().unwrap_or_else(|p| p.into_inner()).push(error);
+            let error = walk_resolved(&run, &resolver, &send, &failed);
+            drop(sender);
+            error
+        });
+        let results: Vec<FileResult> = receiver
+            .into_iter()
+            .par_bridge()
+            .map(|(path, settings)| {
+                let transforms = transforms::enabled(&settings);
+                let result = process(&path, mode, &settings, &transforms, &project, color, detail);
+                progress.processed();
+                result
+            })
+            // Only results with something to print are kept.
+            .filter(|result| !result.is_empty())
+            .collect();
+        (walker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), results)
+    });
+    progress.finish();
+    if let Some(error) = configuration_error {
+        return Err(error);
+    }
+    // The walk finds files in no particular order; output goes in path order.
+    results.sort_by(|a, b| a.path.cmp(&b.path));
+    let walk_errors = walk_errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    let checked = checked.into_inner();
     // The review needs every finding, to know which fixes the pull request did not ask for.
     let unfiltered: Vec<(Vec<Reported>, Vec<Option<String>>)> = match format {
         Format::GithubReview => results.iter().map(|r| (r.findings.clone(), r.alone.clone())).collect(),
@@ -434,7 +475,7 @@ fn execute(
         eprintln!("error: {error}");
     }
     if !args.quiet {
-        let mut line = summary(mode, &results, files.len());
+        let mut line = summary(mode, &results, checked);
         if !errors.is_empty() {
             let s = if errors.len() == 1 { "" } else { "s" };
             line.push_str(&format!(" {} error{s} (listed above).", errors.len()));
@@ -466,16 +507,90 @@ fn validate_excludes(globs: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn progress_bar(files: usize, quiet: bool) -> ProgressBar {
+/// Files the walk may find ahead of the workers.
+const QUEUED_FILES: usize = 256;
+
+/// Walks the run, resolving each file's settings, and hands `found` each file to process with its
+/// settings (`found` returns `false` to stop). Returns the error of a bad configuration, if any:
+/// that of the first file in path order, as if the files were resolved in that order; once one is
+/// met, nothing more is handed over.
+fn walk_resolved(
+    run: &walk::Run,
+    resolver: &Mutex<pyproject::Resolver>,
+    found: &(dyn Fn(PathBuf, Arc<Settings>) -> bool + Sync),
+    failed: &(dyn Fn(FileError) + Sync),
+) -> Option<anyhow::Error> {
+    let first_error: Mutex<Option<(PathBuf, anyhow::Error)>> = Mutex::new(None);
+    run.walk(
+        &|file| match resolve(resolver, &file) {
+            Ok(pyproject::Resolved::Settings(settings)) => {
+                let failing = first_error.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+                failing || found(file.path, settings)
+            }
+            Ok(pyproject::Resolved::Excluded) => true,
+            Err(error) => {
+                let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
+                if first.as_ref().is_none_or(|(path, _)| file.path < *path) {
+                    *first = Some((file.path, error));
+                }
+                true
+            }
+        },
+        failed,
+    );
+    first_error.into_inner().unwrap_or_else(|p| p.into_inner()).map(|(_, error)| error)
+}
+
+/// The settings of one file of the run.
+fn resolve(
+    resolver: &Mutex<pyproject::Resolver>,
+    file: &walk::PythonFile,
+) -> anyhow::Result<pyproject::Resolved> {
+    let mut resolver = resolver.lock().unwrap_or_else(|p| p.into_inner());
+    if file.walked { resolver.resolve_walked(&file.path) } else { resolver.resolve(&file.path) }
+}
+
+/// The progress bar, on a terminal only and once the run is large. Its length grows as the walk
+/// finds files.
+struct Progress {
+    bar: Option<ProgressBar>,
+    found: AtomicUsize,
+}
+
+impl Progress {
     const LARGE_RUN: usize = 200;
-    if quiet || files < LARGE_RUN || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+
+    fn new(quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
+            if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files ({eta} left)") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar, found: AtomicUsize::new(0) }
     }
-    let bar = ProgressBar::new(files as u64);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files ({eta} left)") {
-        bar.set_style(style);
+
+    fn found(&self) {
+        let Some(bar) = &self.bar else { return };
+        let found = self.found.fetch_add(1, Ordering::Relaxed) + 1;
+        bar.set_length(found as u64);
+        if found == Self::LARGE_RUN {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
     }
-    bar
+
+    fn processed(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// What the machine formats need beyond the findings.
@@ -498,21 +613,27 @@ fn process(
     detail: Detail,
 ) -> FileResult {
     let mut result = FileResult { path: path.to_path_buf(), ..FileResult::default() };
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    // Bad input is reported even when it could not hold a finding.
+    let scanned = read_in_buffer(path, |bytes| {
+        crate::source::decode(path, bytes)?;
+        Ok(prefilter::may_match(bytes, transforms).then(|| bytes.to_vec()))
+    });
+    let bytes = match scanned {
+        Ok(Ok(Some(bytes))) => bytes,
+        Ok(Ok(None)) => return result,
+        Ok(Err(error)) => {
+            result.error = Some(error);
+            return result;
+        }
         Err(e) => {
             result.error = Some(FileError { path: path.to_path_buf(), problem: FileProblem::Read(e) });
             return result;
         }
     };
-    // Bad input is reported even when it could not hold a finding.
-    if let Err(error) = crate::source::decode(path, &bytes) {
-        result.error = Some(error);
-        return result;
-    }
-    if !prefilter::may_match(&bytes, transforms) {
-        return result;
-    }
+    // Analysing a large file takes many times its size (the tree, the index, the fixes): one at a
+    // time, so that a run's peak memory does not depend on how its large files happen to meet.
+    let _large_file_turn =
+        (bytes.len() > LARGE_FILE).then(|| LARGE_FILE_TURN.lock().unwrap_or_else(|p| p.into_inner()));
     let file = match SourceFile::from_bytes(path, bytes) {
         Ok(file) => file,
         Err(error) => {
@@ -593,6 +714,33 @@ fn process(
         }
     }
     result
+}
+
+/// Files larger than this are analysed one at a time (topics.py, 757 KB, adds 12 MB to the peak).
+const LARGE_FILE: usize = 128 << 10;
+static LARGE_FILE_TURN: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    /// Each worker reads files into one buffer, kept from file to file: most files are only
+    /// scanned, never parsed, and need no buffer of their own.
+    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer grown beyond this size by a large file is not kept.
+const KEPT_READ_BUFFER: usize = 1 << 20;
+
+/// `scan` of the bytes of the file at `path`, read into the worker's buffer.
+fn read_in_buffer<T>(path: &Path, scan: impl FnOnce(&[u8]) -> T) -> std::io::Result<T> {
+    READ_BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        buffer.clear();
+        let read = std::fs::File::open(path).and_then(|mut file| file.read_to_end(&mut buffer));
+        let scanned = read.map(|_| scan(&buffer));
+        if buffer.capacity() > KEPT_READ_BUFFER {
+            *buffer = Vec::new();
+        }
+        scanned
+    })
 }
 
 /// Drops findings on lines the branch did not change (`--changed-only`).

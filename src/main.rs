@@ -6,7 +6,19 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in `mimalloc.h` (the Rust bindings do not name it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+/// How long freed memory may stay resident, in milliseconds. mimalloc 3 waits a second, and on a
+/// long run the memory of files already processed piles up meanwhile (scanning 99k files, RSS
+/// climbs to 46 MB in saw-teeth); after 10 ms it stays between 13 and 20 MB.
+const PURGE_DELAY_MS: std::ffi::c_long = 10;
+
 fn main() -> ExitCode {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: called first thing in `main`, before any thread starts (the option is a plain
+        // global that mimalloc reads when it purges).
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
+    }
     let allocator =
         tree_sitter::Allocator { malloc: ts_malloc, calloc: ts_calloc, realloc: ts_realloc, free: ts_free };
     // SAFETY: called once, before any other tree-sitter call, with one allocator family whose

@@ -5,11 +5,56 @@ use memchr::memmem;
 use crate::transforms::Transform;
 
 /// Whether `bytes` contains, for some enabled transform, every string of one of its trigger groups.
+///
+/// Transforms share trigger strings (`async` gates many of them): each distinct string is searched
+/// for at most once per file, and not at all when a string it contains is already known to be
+/// absent (no `async` means no `async def`).
 pub fn may_match(bytes: &[u8], transforms: &[&dyn Transform]) -> bool {
-    transforms.iter().any(|transform| {
-        transform
-            .triggers()
-            .iter()
-            .any(|group| group.iter().all(|needle| memmem::find(bytes, needle.as_bytes()).is_some()))
-    })
+    let mut known: Vec<(&str, bool)> = Vec::new();
+    let mut occurs = |needle: &'static str| {
+        if let Some(&(_, found)) = known.iter().find(|(k, _)| *k == needle) {
+            return found;
+        }
+        let ruled_out = known.iter().any(|(k, found)| !found && needle.contains(k));
+        let found = !ruled_out && memmem::find(bytes, needle.as_bytes()).is_some();
+        known.push((needle, found));
+        found
+    };
+    transforms
+        .iter()
+        .any(|transform| transform.triggers().iter().any(|group| group.iter().all(|needle| occurs(needle))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Finding;
+    use crate::transforms::FileContext;
+
+    struct Triggers(&'static [&'static [&'static str]]);
+
+    impl Transform for Triggers {
+        fn id(&self) -> &'static str {
+            "test"
+        }
+        fn triggers(&self) -> &'static [&'static [&'static str]] {
+            self.0
+        }
+        fn check(&self, _: &FileContext<'_, '_>, _: &mut Vec<Finding>) {}
+    }
+
+    #[test]
+    fn a_transform_matches_when_every_string_of_one_group_occurs() {
+        let sleep = Triggers(&[&["async", "sleep"], &["create_task"]]);
+        let def = Triggers(&[&["async def"]]);
+        let transforms: [&dyn Transform; 2] = [&sleep, &def];
+        assert!(may_match(b"async x; time.sleep(1)", &transforms));
+        assert!(may_match(b"loop.create_task(x)", &transforms));
+        assert!(may_match(b"async def f(): pass", &transforms));
+        assert!(!may_match(b"async with x: sleep", &transforms[1..]), "`async def` does not occur");
+        assert!(!may_match(b"time.sleep(1)", &transforms), "`async` is missing from the first group");
+        assert!(!may_match(b"def f(): pass", &transforms), "no `async`, hence no `async def`");
+        assert!(!may_match(b"", &transforms));
+        assert!(!may_match(b"async def f(): pass", &[]));
+    }
 }

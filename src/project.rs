@@ -7,11 +7,11 @@
 //! the question asked: it defines (or re-exports) the function asked about, with `async def` for
 //! "is this a coroutine function?"; for "does this block?", it imports a module of the blocking
 //! catalogue or calls a blocking builtin, itself or through a module of the run it imports (found
-//! from import lines, without parsing). Each module is scanned and summarised at most once per
-//! run, by whichever worker asks first.
+//! from import lines, without parsing). Each module is scanned and summarised once, by whichever
+//! worker asks first, and kept while the project's bounded caches have room for it.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -24,6 +24,7 @@ use crate::semantic::{Model, Resolved};
 use crate::slice;
 use crate::syntax::{self, is_async_def, text};
 use crate::transforms::missing_await::{body_yields, unknown_decorator};
+use crate::walk::normalize;
 
 /// Re-exports followed at most this far (`pkg/__init__.py` importing from `pkg/util.py`, ...).
 const MAX_REEXPORTS: usize = 8;
@@ -294,9 +295,32 @@ type Slot = Arc<OnceLock<Option<Arc<ModuleFacts>>>>;
 /// A function of the project by module file and name.
 type FunctionKey = (PathBuf, String);
 
+/// Which files make up the run.
+enum Members {
+    /// These (normalized) paths.
+    Listed(HashSet<PathBuf>),
+    /// Whatever this says of a normalized path (asked of the file system, so that no list of a
+    /// large run's files is held); up to four times [`KEPT`] answers are kept.
+    Asked { is_member: Box<dyn Fn(&Path) -> bool + Send + Sync>, answers: Mutex<HashMap<PathBuf, bool>> },
+}
+
+/// The caches of the project (summaries, scans, answers) hold about this many modules each (four
+/// times as many answers): when one is full it is emptied, and what is needed again is worked out
+/// again. Memory stays flat however large the run; a run's modules mostly import their
+/// neighbours, which the walk visits together.
+const KEPT: usize = 512;
+
+/// Inserts into a cache that is emptied when it holds `limit` entries.
+fn keep<K: std::hash::Hash + Eq, V>(cache: &mut HashMap<K, V>, limit: usize, key: K, value: V) {
+    if cache.len() >= limit {
+        cache.clear();
+    }
+    cache.insert(key, value);
+}
+
 /// The modules of one run and, filled lazily, their summaries.
 pub struct Project {
-    files: HashSet<PathBuf>,
+    members: Members,
     settings: Settings,
     modules: Mutex<HashMap<PathBuf, Slot>>,
     scans: Mutex<HashMap<PathBuf, Arc<Scan>>>,
@@ -312,15 +336,26 @@ pub struct Project {
 
 impl std::fmt::Debug for Project {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Project").field("files", &self.files.len()).finish_non_exhaustive()
+        f.debug_struct("Project").field("parsed", &self.parsed_modules()).finish_non_exhaustive()
     }
 }
 
 impl Project {
     /// The project made of `files` (the files of the run). Nothing is read yet.
     pub fn new(files: &[PathBuf], settings: &Settings) -> Project {
+        Project::with_members(Members::Listed(files.iter().map(|f| normalize(f)).collect()), settings)
+    }
+
+    /// The project made of the files for which `is_member` holds, asked with normalized paths
+    /// (`pkg/util.py`, `/abs/pkg/__init__.py`) as imports are resolved. Nothing is read yet.
+    pub fn asking(is_member: impl Fn(&Path) -> bool + Send + Sync + 'static, settings: &Settings) -> Project {
+        let members = Members::Asked { is_member: Box::new(is_member), answers: Mutex::new(HashMap::new()) };
+        Project::with_members(members, settings)
+    }
+
+    fn with_members(members: Members, settings: &Settings) -> Project {
         Project {
-            files: files.iter().map(|f| normalize(f)).collect(),
+            members,
             settings: settings.clone(),
             modules: Mutex::new(HashMap::new()),
             scans: Mutex::new(HashMap::new()),
@@ -338,10 +373,15 @@ impl Project {
 
     fn slot(&self, module: &Path) -> Slot {
         let mut modules = self.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        modules.entry(module.to_path_buf()).or_default().clone()
+        if let Some(slot) = modules.get(module) {
+            return slot.clone();
+        }
+        let slot = Slot::default();
+        keep(&mut modules, KEPT, module.to_path_buf(), slot.clone());
+        slot
     }
 
-    /// The summary of the file being analysed, built from its parsed model (once per run).
+    /// The summary of the file being analysed, built from its parsed model (once, while cached).
     pub fn current(&self, path: &Path, model: &Model) -> Arc<ModuleFacts> {
         if model.is_partial() {
             // Enough for this file's own questions, but other modules may ask about any function.
@@ -404,7 +444,7 @@ impl Project {
         Some(Arc::new(ModuleFacts::build(&model, &self.settings)))
     }
 
-    /// The byte scan of `module` (once per run).
+    /// The byte scan of `module` (once, while cached).
     fn scan(&self, module: &Path) -> Arc<Scan> {
         let known = self.scans.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module).cloned();
         if let Some(scan) = known {
@@ -427,10 +467,8 @@ impl Project {
             }
             Err(_) => Scan::default(),
         });
-        self.scans
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(module.to_path_buf(), scan.clone());
+        let mut scans = self.scans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        keep(&mut scans, KEPT, module.to_path_buf(), scan.clone());
         scan
     }
 
@@ -449,10 +487,8 @@ impl Project {
         let answer = scan.may_block_itself || scan.imports.iter().any(|m| self.may_block(m, visiting));
         // A "no" found inside a cycle may be partial; a "yes", or the answer of a whole search, is not.
         if answer || visiting.len() == 1 {
-            self.may_block
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .insert(module.to_path_buf(), answer);
+            let mut may_block = self.may_block.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            keep(&mut may_block, 4 * KEPT, module.to_path_buf(), answer);
         }
         visiting.remove(module);
         answer
@@ -501,7 +537,7 @@ impl Project {
             // The folder above the top package; for a module outside any package (a script next
             // to its modules), its own folder. Absolute imports never find a package's siblings.
             let mut root = from.parent()?.to_path_buf();
-            while self.files.contains(&root.join("__init__.py")) {
+            while self.is_member(&root.join("__init__.py")) {
                 root = root.parent()?.to_path_buf();
             }
             root
@@ -512,7 +548,25 @@ impl Project {
         } else {
             vec![folder.with_extension("py"), folder.join("__init__.py")]
         };
-        candidates.into_iter().find(|c| self.files.contains(c))
+        candidates.into_iter().find(|c| self.is_member(c))
+    }
+
+    /// Whether the file at `path` (normalized) is part of the run.
+    fn is_member(&self, path: &Path) -> bool {
+        match &self.members {
+            Members::Listed(files) => files.contains(path),
+            Members::Asked { is_member, answers } => {
+                let known =
+                    answers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(path).copied();
+                if let Some(known) = known {
+                    return known;
+                }
+                let answer = is_member(path);
+                let mut answers = answers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                keep(&mut answers, 4 * KEPT, path.to_path_buf(), answer);
+                answer
+            }
+        }
     }
 
     /// The calls through which `function` (a plain `def` of the project) blocks, from its own
@@ -527,7 +581,8 @@ impl Project {
         // The answer of a whole search is exact (a cycle cut short is explored from where it
         // started), so it may be kept; answers for the functions visited on the way may not.
         let chain = self.chain_from(function, &|f| f.blocking_call.as_deref(), &mut HashSet::new(), 0);
-        self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key, chain.clone());
+        let mut chains = self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        keep(&mut chains, 4 * KEPT, key, chain.clone());
         chain
     }
 
@@ -640,23 +695,6 @@ fn scan_lines(text: &str) -> Lines {
         }
     }
     lines
-}
-
-/// `./pkg/../pkg/util.py` is `pkg/util.py`: paths compared without a file-system lookup.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

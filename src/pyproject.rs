@@ -3,7 +3,7 @@
 //! options override it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
@@ -78,7 +78,14 @@ pub struct ProjectConfig {
 pub struct Resolver {
     overrides: Overrides,
     by_dir: HashMap<PathBuf, Arc<ProjectConfig>>,
+    /// Folders as the walker spells them → their canonical path: one `realpath` per folder, not
+    /// per file.
+    canonical_dirs: HashMap<PathBuf, PathBuf>,
 }
+
+/// The folder caches are emptied when they reach this size, so that memory stays flat however
+/// large the tree (a folder seen again is simply looked up again).
+const CACHED_FOLDERS: usize = 4096;
 
 /// The settings one file is processed with, or why it is skipped.
 pub enum Resolved {
@@ -88,7 +95,7 @@ pub enum Resolved {
 
 impl Resolver {
     pub fn new(overrides: Overrides) -> Resolver {
-        Resolver { overrides, by_dir: HashMap::new() }
+        Resolver { overrides, by_dir: HashMap::new(), canonical_dirs: HashMap::new() }
     }
 
     /// The settings for the folder of `start`: checks the command line's values and the
@@ -101,21 +108,60 @@ impl Resolver {
     }
 
     pub fn resolve(&mut self, file: &Path) -> anyhow::Result<Resolved> {
-        let dir = folder_of(file);
-        let project = self.project_for_dir(&dir)?;
-        let absolute = absolute(file);
+        self.resolve_absolute(&folder_of(file), &absolute(file))
+    }
+
+    /// [`Resolver::resolve`] for a file found by walking a folder: a regular file, never a
+    /// symbolic link, so that its canonical path is its folder's canonical path and its name.
+    pub fn resolve_walked(&mut self, file: &Path) -> anyhow::Result<Resolved> {
+        let (Some(folder), Some(name)) = (file.parent(), file.file_name()) else {
+            return self.resolve(file);
+        };
+        if folder.as_os_str().is_empty() {
+            return self.resolve(file);
+        }
+        let dir = self.canonical_dir(folder);
+        let absolute = dir.join(name);
+        self.resolve_absolute(&dir, &absolute)
+    }
+
+    /// The canonical path of `folder`: its parent's and its name, unless it is a symbolic link;
+    /// else the file system's answer.
+    fn canonical_dir(&mut self, folder: &Path) -> PathBuf {
+        if let Some(known) = self.canonical_dirs.get(folder) {
+            return known.clone();
+        }
+        let canonical = match (folder.parent(), folder.components().next_back()) {
+            (Some(parent), Some(Component::Normal(name)))
+                if !parent.as_os_str().is_empty()
+                    && std::fs::symlink_metadata(folder).is_ok_and(|m| m.file_type().is_dir()) =>
+            {
+                self.canonical_dir(parent).join(name)
+            }
+            _ => absolute(folder),
+        };
+        if self.canonical_dirs.len() >= CACHED_FOLDERS {
+            self.canonical_dirs.clear();
+        }
+        self.canonical_dirs.insert(folder.to_path_buf(), canonical.clone());
+        canonical
+    }
+
+    /// The settings for the file at `absolute` (canonical), in the folder `dir` (canonical).
+    fn resolve_absolute(&mut self, dir: &Path, absolute: &Path) -> anyhow::Result<Resolved> {
+        let project = self.project_for_dir(dir)?;
         // The matchers assert that paths lie under their folder; a file found from a folder
         // below the pyproject always does, but a path that does not is simply not matched.
         if !absolute.starts_with(&project.base) {
             return Ok(Resolved::Settings(project.settings.clone()));
         }
         if let Some(exclude) = &project.exclude
-            && exclude.matched_path_or_any_parents(&absolute, false).is_ignore()
+            && exclude.matched_path_or_any_parents(absolute, false).is_ignore()
         {
             return Ok(Resolved::Excluded);
         }
         for (matcher, settings) in &project.per_file {
-            if matcher.matched_path_or_any_parents(&absolute, false).is_ignore() {
+            if matcher.matched_path_or_any_parents(absolute, false).is_ignore() {
                 return Ok(Resolved::Settings(settings.clone()));
             }
         }
@@ -125,6 +171,15 @@ impl Resolver {
     fn project_for_dir(&mut self, dir: &Path) -> anyhow::Result<Arc<ProjectConfig>> {
         if let Some(found) = self.by_dir.get(dir) {
             return Ok(found.clone());
+        }
+        // A folder without a pyproject.toml has its parent's configuration (one lookup, and one
+        // configuration shared by the folders of a tree).
+        if let Some(parent) = dir.parent()
+            && !dir.join("pyproject.toml").is_file()
+        {
+            let project = self.project_for_dir(parent)?;
+            self.remember(dir, project.clone());
+            return Ok(project);
         }
         // The nearest pyproject.toml with a [tool.asyncmod] table; requires-python from the
         // nearest one that states it.
@@ -164,8 +219,15 @@ impl Resolver {
             }
             None => Arc::new(self.build(None, &Options::default(), target_from_project)?),
         };
-        self.by_dir.insert(dir.to_path_buf(), project.clone());
+        self.remember(dir, project.clone());
         Ok(project)
+    }
+
+    fn remember(&mut self, dir: &Path, project: Arc<ProjectConfig>) {
+        if self.by_dir.len() >= CACHED_FOLDERS {
+            self.by_dir.clear();
+        }
+        self.by_dir.insert(dir.to_path_buf(), project);
     }
 
     fn build(
@@ -262,4 +324,67 @@ fn absolute(path: &Path) -> PathBuf {
 fn folder_of(path: &Path) -> PathBuf {
     let absolute = absolute(path);
     if absolute.is_dir() { absolute } else { absolute.parent().map(Path::to_path_buf).unwrap_or(absolute) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// What a resolution says, comparable: excluded, or the enabled transforms and target.
+    fn outcome(resolved: anyhow::Result<Resolved>) -> String {
+        match resolved {
+            Ok(Resolved::Excluded) => "excluded".into(),
+            Ok(Resolved::Settings(s)) => format!("{:?} {}", s.enabled, s.target),
+            Err(e) => format!("error: {e:#}"),
+        }
+    }
+
+    #[test]
+    fn a_walked_file_resolves_as_its_full_path_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        write(
+            &root.join("pyproject.toml"),
+            "[project]\nrequires-python = \">=3.11\"\n\n[tool.asyncmod]\nexclude = [\"gen/\"]\nignore = [\"time-sleep\"]\n",
+        );
+        write(&root.join("sub/pyproject.toml"), "[tool.asyncmod]\nselect = [\"event-loop-api\"]\n");
+        write(&root.join("sub/deeper/bad/pyproject.toml"), "[tool.asyncmod]\nselekt = 1\n");
+        for file in ["a.py", "pkg/b.py", "gen/c.py", "sub/d.py", "sub/deeper/e.py", "sub/deeper/bad/f.py"] {
+            write(&root.join(file), "");
+        }
+        // A folder reached through a symbolic link resolves as its target (as canonicalize does).
+        std::os::unix::fs::symlink(root.join("sub"), root.join("pkg/linked")).unwrap();
+        std::os::unix::fs::symlink(&root, dir.path().join("alias")).unwrap();
+        let files = [
+            "repo/a.py",
+            "repo/pkg/b.py",
+            "repo/gen/c.py",
+            "repo/sub/d.py",
+            "repo/sub/deeper/e.py",
+            "repo/sub/deeper/bad/f.py",
+            "repo/pkg/linked/d.py",
+            "repo/pkg/linked/deeper/e.py",
+            "alias/gen/c.py",
+            "alias/sub/./d.py",
+        ];
+        let mut walked = Resolver::new(Overrides::default());
+        let mut expected = Vec::new();
+        let mut actual = Vec::new();
+        for file in files {
+            let path = dir.path().join(file);
+            expected.push(outcome(Resolver::new(Overrides::default()).resolve(&path)));
+            actual.push(outcome(walked.resolve_walked(&path)));
+        }
+        assert_eq!(actual, expected);
+        assert_eq!(expected[2], "excluded");
+        assert_eq!(expected[8], "excluded", "through the alias too");
+        assert!(expected[5].contains("selekt"), "{}", expected[5]);
+        assert_ne!(expected[0], expected[3]);
+        assert_eq!(expected[3], expected[6]);
+    }
 }

@@ -436,3 +436,15 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert!(!err.contains("Broken pipe") && !err.contains("panicked"), "{err}");
     assert_eq!(output.status.code(), Some(0), "{err}");
 }
+
+#[test]
+fn output_is_in_path_order_and_a_file_reached_twice_is_checked_once() {
+    let names = ["b/z.py", "a/y.py", "a/b/x.py", "c.py", "a/c/w.py", "a/b/c/v.py"];
+    let files: Vec<(&str, &[u8])> = names.iter().map(|n| (*n, BLOCKING.as_bytes())).collect();
+    let dir = tree(&files);
+    let output = asyncmod(&["check", "a", "a/b", "c.py", "b", "a/y.py"], dir.path());
+    let paths: Vec<String> =
+        stdout(&output).lines().map(|line| line.split(':').next().unwrap().to_string()).collect();
+    assert_eq!(paths, ["a/b/c/v.py", "a/b/x.py", "a/c/w.py", "a/y.py", "b/z.py", "c.py"]);
+    assert!(stderr(&output).contains("(6 checked)"), "{}", stderr(&output));
+}

@@ -154,3 +154,37 @@ fn the_other_keys_are_accepted() {
     let dir = tree(&[("pyproject.toml", config), ("app.py", TWO.as_bytes())]);
     assert_eq!(reported(&["."], dir.path()), ["time-sleep", "event-loop-api"]);
 }
+
+#[test]
+fn fix_writes_nothing_when_any_configuration_of_the_run_is_bad() {
+    // Files are processed as the walk finds them, in no set order: however many come before the
+    // bad table, none is written, as `check` prints no finding.
+    let names: Vec<String> = (0..24).map(|i| format!("d{i:02}/a.py")).collect();
+    let mut files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), BLOCKING.as_bytes())).collect();
+    files.push(("m/sub/pyproject.toml", b"[tool.asyncmod]\nselekt = [\"time-sleep\"]\n"));
+    files.push(("m/sub/b.py", BLOCKING.as_bytes()));
+    let dir = tree(&files);
+    for command in ["fix", "check"] {
+        let output = asyncmod(&[command, "."], dir.path());
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        assert!(stderr(&output).contains("selekt"), "{}", stderr(&output));
+        assert_eq!(stdout(&output), "", "{command}");
+        for name in &names {
+            assert_eq!(std::fs::read_to_string(dir.path().join(name)).unwrap(), BLOCKING, "{name}");
+        }
+    }
+}
+
+#[test]
+fn the_first_bad_configuration_in_path_order_is_the_one_reported() {
+    let dir = tree(&[
+        ("a/pyproject.toml", b"[tool.asyncmod]\nfirst-bad = 1\n"),
+        ("a/x.py", BLOCKING.as_bytes()),
+        ("b/pyproject.toml", b"[tool.asyncmod]\nsecond-bad = 1\n"),
+        ("b/y.py", BLOCKING.as_bytes()),
+    ]);
+    for _ in 0..3 {
+        let message = stderr(&asyncmod(&["check", "."], dir.path()));
+        assert!(message.contains("first-bad") && !message.contains("second-bad"), "{message}");
+    }
+}

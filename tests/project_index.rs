@@ -224,3 +224,29 @@ fn a_function_the_module_rebinds_is_not_resolved_across_modules() {
     assert!(!out.contains("main.py:5:"), "{out}");
     assert!(!out.contains("main.py:6:"), "{out}");
 }
+
+#[test]
+fn a_module_the_walk_skips_is_not_part_of_the_project() {
+    // `cfg.version` blocks through shell.py: once shell.py is out of the run (an --exclude glob,
+    // an ignore file, a pyproject exclude), the chain is not followed into it.
+    let expected = "app/main.py:11:9: blocking-helper `cfg.version(...)`";
+    let dir = project();
+    assert!(stdout(&asyncmod(&["check", "app"], dir.path())).contains(expected));
+    let out = stdout(&asyncmod(&["check", "--exclude", "shell.py", "app"], dir.path()));
+    assert!(!out.contains(expected) && out.contains("app/main.py:10:14: blocking-helper"), "{out}");
+    fs::write(dir.path().join("app/.gitignore"), "pkg/shell.py\n").unwrap();
+    let out = stdout(&asyncmod(&["check", "app"], dir.path()));
+    assert!(!out.contains(expected) && out.contains("app/main.py:10:14: blocking-helper"), "{out}");
+    fs::remove_file(dir.path().join("app/.gitignore")).unwrap();
+    fs::write(dir.path().join("pyproject.toml"), "[tool.asyncmod]\nexclude = [\"app/pkg/shell.py\"]\n")
+        .unwrap();
+    let out = stdout(&asyncmod(&["check", "app"], dir.path()));
+    assert!(!out.contains(expected) && out.contains("app/main.py:10:14: blocking-helper"), "{out}");
+    // Named on the command line, a file is part of the run wherever it is.
+    fs::remove_file(dir.path().join("pyproject.toml")).unwrap();
+    let out = stdout(&asyncmod(
+        &["check", "app/main.py", "app/pkg/__init__.py", "app/pkg/config.py", "app/pkg/shell.py"],
+        dir.path(),
+    ));
+    assert!(out.contains(expected), "{out}");
+}
