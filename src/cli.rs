@@ -361,22 +361,35 @@ fn execute(
     let walk_errors = Mutex::new(Vec::new());
     // The walk feeds the workers through a short queue, so that no list of the run's files is
     // held: memory stays flat however many files.
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<(PathBuf, Arc<Settings>)>(QUEUED_FILES);
+    // Files travel in batches: one hand-over (and wake-up) per file costs more than a small file.
+    let (sender, receiver) =
+        std::sync::mpsc::sync_channel::<Vec<(PathBuf, Arc<Settings>)>>(QUEUED_FILES / BATCH);
     let (configuration_error, mut results) = std::thread::scope(|scope| {
         let walker = scope.spawn(|| {
+            let batch = Mutex::new(Vec::with_capacity(BATCH));
             let send = |path: PathBuf, settings: Arc<Settings>| {
                 checked.fetch_add(1, Ordering::Relaxed);
                 progress.found();
-                sender.send((path, settings)).is_ok()
+                let full = {
+                    let mut batch = batch.lock().unwrap_or_else(|p| p.into_inner());
+                    batch.push((path, settings));
+                    (batch.len() >= BATCH).then(|| std::mem::take(&mut *batch))
+                };
+                full.is_none_or(|full| sender.send(full).is_ok())
             };
             let failed = |error: FileError| walk_errors.lock().unwrap_or_else(|p| p.into_inner()).push(error);
             let error = walk_resolved(&run, &resolver, &send, &failed);
+            let rest = batch.into_inner().unwrap_or_else(|p| p.into_inner());
+            if !rest.is_empty() {
+                let _ = sender.send(rest);
+            }
             drop(sender);
             error
         });
         let results: Vec<FileResult> = receiver
             .into_iter()
             .par_bridge()
+            .flat_map_iter(|batch| batch.into_iter())
             .map(|(path, settings)| {
                 let transforms = transforms::enabled(&settings);
                 let result = process(&path, mode, &settings, &transforms, &project, color, detail);
@@ -509,6 +522,8 @@ fn validate_excludes(globs: &[String]) -> anyhow::Result<()> {
 
 /// Files the walk may find ahead of the workers.
 const QUEUED_FILES: usize = 256;
+/// Files handed to the workers at a time.
+const BATCH: usize = 32;
 
 /// Walks the run, resolving each file's settings, and hands `found` each file to process with its
 /// settings (`found` returns `false` to stop). Returns the error of a bad configuration, if any:
