@@ -246,6 +246,11 @@ impl<'s> Scanner<'s> {
                     }
                     self.at += 1;
                 }
+                // Plain text: jump to the next byte that may matter (docstrings are long).
+                _ if !formatted => {
+                    self.at = memchr::memchr3(quote, b'\\', b'\n', &bytes[self.at + 1..])
+                        .map_or(bytes.len(), |i| self.at + 1 + i);
+                }
                 _ => self.at += 1,
             }
         }
