@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use asyncmod::config::Settings;
@@ -14,18 +14,7 @@ use asyncmod::engine::{self, Parsing};
 use asyncmod::slice;
 use asyncmod::source::SourceFile;
 use asyncmod::transforms;
-
-fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            fixtures(&path, out);
-        } else if path.extension().is_some_and(|e| e == "py") {
-            out.push(path);
-        }
-    }
-}
+use common::{apply_fixture_args, fixtures};
 
 /// Plain functions and a class that mention nothing async: slicing leaves them out.
 fn unrelated(newline: &str) -> String {
@@ -135,20 +124,7 @@ fn is_keyword(word: &str) -> bool {
 
 fn fixture_settings(text: &str) -> Settings {
     let mut settings = Settings { unsafe_fixes: true, ..Settings::default() };
-    if let Some(args) = text.lines().next().and_then(|line| line.strip_prefix("# fixture-args:")) {
-        let mut args = args.split_whitespace();
-        while let Some(arg) = args.next() {
-            let mut value = || args.next().unwrap().to_string();
-            match arg {
-                "--max-concurrency" => settings.max_concurrency = Some(value().parse().unwrap()),
-                "--gather-same-receiver" => settings.gather_same_receiver = true,
-                "--prefer" => settings.set_prefer(&[value()]).unwrap(),
-                "--target-version" => settings.target = asyncmod::config::parse_target(&value()).unwrap(),
-                "--blocking-callable" => settings.blocking_callables.push(value()),
-                other => panic!("fixture argument `{other}` is not supported"),
-            }
-        }
-    }
+    apply_fixture_args(text, &mut settings);
     settings
 }
 

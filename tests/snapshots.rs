@@ -3,7 +3,11 @@
 //! reviewed snapshot in `snapshots/`. Beyond the snapshot, every rewrite must parse, keep its BOM
 //! and line endings, and be idempotent.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
+
+use common::{apply_fixture_args, fixtures};
 
 use asyncmod::config::Settings;
 use asyncmod::engine;
@@ -12,43 +16,10 @@ use asyncmod::source::SourceFile;
 use asyncmod::transforms;
 use asyncmod::verify;
 
-fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            fixtures(&path, out);
-        } else if path.extension().is_some_and(|e| e == "py") {
-            out.push(path);
-        }
-    }
-}
-
 /// Makes carriage returns and a BOM visible in the snapshot.
 fn visible(text: &str, bom: bool) -> String {
     let text = text.replace('\r', "\\r");
     if bom { format!("<BOM>{text}") } else { text }
-}
-
-/// Settings a fixture asks for on a first line `# fixture-args: --max-concurrency 4 ...`
-/// (`--max-concurrency N`, `--gather-same-receiver`, `--prefer X`, `--target-version V`,
-/// `--blocking-callable NAME`).
-fn apply_fixture_args(text: &str, settings: &mut Settings) {
-    let Some(args) = text.lines().next().and_then(|line| line.strip_prefix("# fixture-args:")) else {
-        return;
-    };
-    let mut args = args.split_whitespace();
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| panic!("{arg} takes a value")).to_string();
-        match arg {
-            "--max-concurrency" => settings.max_concurrency = Some(value().parse().unwrap()),
-            "--gather-same-receiver" => settings.gather_same_receiver = true,
-            "--prefer" => settings.set_prefer(&[value()]).unwrap(),
-            "--target-version" => settings.target = asyncmod::config::parse_target(&value()).unwrap(),
-            "--blocking-callable" => settings.blocking_callables.push(value()),
-            other => panic!("fixture argument `{other}` is not supported"),
-        }
-    }
 }
 
 fn run_fixture(transform: &str, path: &Path) -> String {

@@ -3,10 +3,11 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use asyncmod::config::Settings;
 use tempfile::TempDir;
 
 /// A coroutine blocking on `time.sleep` in a file that imports asyncio (so the fix is safe).
@@ -83,4 +84,38 @@ pub fn run_python_with(python: &Path, dir: &Path, script: &str, env: &[(&str, &s
 /// [`run_python_with`] for `python3` on PATH, without extra environment.
 pub fn run_python(dir: &Path, script: &str) -> (String, Duration) {
     run_python_with(Path::new("python3"), dir, script, &[])
+}
+
+/// Every `.py` file under `dir`, in path order.
+pub fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            fixtures(&path, out);
+        } else if path.extension().is_some_and(|e| e == "py") {
+            out.push(path);
+        }
+    }
+}
+
+/// Settings a fixture asks for on a first line `# fixture-args: --max-concurrency 4 ...`
+/// (`--max-concurrency N`, `--gather-same-receiver`, `--prefer X`, `--target-version V`,
+/// `--blocking-callable NAME`).
+pub fn apply_fixture_args(text: &str, settings: &mut Settings) {
+    let Some(args) = text.lines().next().and_then(|line| line.strip_prefix("# fixture-args:")) else {
+        return;
+    };
+    let mut args = args.split_whitespace();
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| panic!("{arg} takes a value")).to_string();
+        match arg {
+            "--max-concurrency" => settings.max_concurrency = Some(value().parse().unwrap()),
+            "--gather-same-receiver" => settings.gather_same_receiver = true,
+            "--prefer" => settings.set_prefer(&[value()]).unwrap(),
+            "--target-version" => settings.target = asyncmod::config::parse_target(&value()).unwrap(),
+            "--blocking-callable" => settings.blocking_callables.push(value()),
+            other => panic!("fixture argument `{other}` is not supported"),
+        }
+    }
 }
