@@ -11,7 +11,7 @@
 //! call whose meaning depends on control flow.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 use tree_sitter::Node;
@@ -132,9 +132,9 @@ impl<'t> Model<'t> {
             source,
             root,
             index: Index::build(root),
-            scopes: RefCell::new(HashMap::new()),
-            qualified_names: RefCell::new(HashMap::new()),
-            instance_bindings: RefCell::new(HashMap::new()),
+            scopes: RefCell::new(HashMap::default()),
+            qualified_names: RefCell::new(HashMap::default()),
+            instance_bindings: RefCell::new(HashMap::default()),
             partial: false,
             partial_facts: std::cell::OnceCell::new(),
         }

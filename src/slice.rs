@@ -14,7 +14,7 @@
 //! `tests/slicing.rs` checks that analysing the slice finds exactly what analysing the whole file
 //! finds.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
 
 use tree_sitter::Point;
@@ -652,7 +652,7 @@ fn plan_for(source: &str, purpose: Purpose) -> Option<Vec<tree_sitter::Range>> {
 /// kept for its name alone its smallest member (a header needs a body; what the analysis asks of
 /// a class's members it asks by names that pulled them in already).
 fn keep_closure(slicer: &Slicer, units: &mut [Unit], anchored: Vec<usize>, summary: bool) {
-    let mut binders: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut binders: HashMap<&str, Vec<usize>> = HashMap::default();
     let mut header_of: Vec<Option<usize>> = vec![None; units.len()];
     for (at, unit) in units.iter().enumerate() {
         if let UnitKind::SplitClass { members: (first, last) } = unit.kind {
@@ -666,7 +666,7 @@ fn keep_closure(slicer: &Slicer, units: &mut [Unit], anchored: Vec<usize>, summa
             binders.entry(name).or_default().push(at);
         }
     }
-    let mut used: HashSet<&str> = HashSet::new();
+    let mut used: HashSet<&str> = HashSet::default();
     let mut pending: Vec<usize> = anchored;
     for name in NAMES_FIXES_USE {
         used.insert(name);
@@ -785,9 +785,9 @@ fn units(slicer: &Slicer) -> Option<Vec<Unit>> {
 /// imported names (for `missing-await`).
 fn anchors<'s>(slicer: &Slicer<'s>, transforms: &[&dyn Transform], with_project: bool) -> Anchors<'s> {
     let mut anchors = Anchors {
-        words: HashSet::new(),
+        words: HashSet::default(),
         prefixes: Vec::new(),
-        coroutine_names: HashSet::new(),
+        coroutine_names: HashSet::default(),
         imported: Vec::new(),
     };
     for anchor in transforms.iter().flat_map(|t| t.anchors()) {

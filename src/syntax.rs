@@ -1,6 +1,6 @@
 //! tree-sitter parsing and small helpers over its nodes.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use tree_sitter::{InputEdit, Node, Parser, Point, Tree};
 
