@@ -10,8 +10,8 @@
 //! anything else in the same scope resolves to [`Resolved::Other`], so a transform never rewrites a
 //! call whose meaning depends on control flow.
 
-use std::cell::RefCell;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use tree_sitter::Node;

@@ -9,10 +9,10 @@
 //! through `self`), to a fixed point, plus every import. tree-sitter's included ranges keep the
 //! tree's byte offsets those of the whole file.
 //!
-//! When the scan is unsure (a bracket it cannot match, a string it cannot end, a wildcard import
-//! that may bring in coroutines) or would keep most of the file anyway, the file is parsed whole.
-//! `tests/slicing.rs` checks that analysing the slice finds exactly what analysing the whole file
-//! finds.
+//! When the scan is unsure (a bracket it cannot match, a string it cannot end) or would keep most
+//! of the file anyway, the file is parsed whole. `tests/slicing.rs` and `scripts/realcode.sh` check
+//! that analysing and fixing the slice give exactly what the whole file gives
+//! (`ASYNCMOD_PARSE_WHOLE=1` turns slicing off).
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
