@@ -11,6 +11,7 @@ use crate::config::PythonVersion;
 use crate::semantic::Resolved;
 use crate::syntax;
 use crate::transforms::FileContext;
+use crate::transforms::statements;
 
 /// Builtins without side effects that may appear in the arguments of a call that is started early.
 const PURE_BUILTINS: &[&str] = &[
@@ -546,10 +547,7 @@ impl<'t> FreshNames<'t> {
         let function = std::iter::successors(Some(near), |n| n.parent())
             .find(|n| n.kind() == "function_definition")
             .unwrap_or(file.model.root());
-        let taken = syntax::descendants(function, |n| n.kind() == "identifier")
-            .into_iter()
-            .map(|n| file.text(n))
-            .collect();
+        let taken = statements::identifiers(file, function);
         FreshNames { taken, given: HashSet::new() }
     }
 

@@ -2,14 +2,12 @@
 //! in a module-level set and its failure reported through the loop's exception handler.
 //! Documentation, safety and examples: `transforms/dangling-task.toml`.
 
-use std::collections::HashSet;
-
 use tree_sitter::Node;
 
 use crate::finding::{Edit, Finding, Fix, Helper, Safety};
 use crate::imports;
 use crate::semantic::{LoopReceiver, Resolved};
-use crate::syntax;
+use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
 
 pub struct DanglingTask;
@@ -130,10 +128,7 @@ impl DanglingTask {
     /// The name of the keep function and the helper defining it: the existing helper when the
     /// file already has it, otherwise one whose names clash with nothing in the file.
     fn helper(&self, file: &FileContext) -> (String, Option<Helper>) {
-        let identifiers: HashSet<&str> = syntax::descendants(file.model.root(), |n| n.kind() == "identifier")
-            .into_iter()
-            .map(|n| file.text(n))
-            .collect();
+        let identifiers = statements::identifiers(file, file.model.root());
         for n in 0.. {
             let sfx = if n == 0 { String::new() } else { format!("_{n}") };
             let mut code = HELPER.replace("{sfx}", &sfx);

@@ -510,10 +510,7 @@ impl LoopAwaits {
     /// code needs `import asyncio`.
     fn helper(&self, file: &FileContext) -> Option<(String, Option<Helper>, bool)> {
         let asyncio: ModuleRef = file.model.module_ref("asyncio", file.model.root())?;
-        let identifiers: HashSet<&str> = syntax::descendants(file.model.root(), |n| n.kind() == "identifier")
-            .into_iter()
-            .map(|n| file.text(n))
-            .collect();
+        let identifiers = statements::identifiers(file, file.model.root());
         for n in 0.. {
             let sfx = if n == 0 { String::new() } else { format!("_{n}") };
             let name = format!("_gather_limited{sfx}");

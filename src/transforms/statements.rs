@@ -109,13 +109,15 @@ pub(crate) fn rebound_by_other_with(file: &FileContext, usage: Node, name: &str,
         })
 }
 
+/// The text of every identifier under `node`: the names a new one must not clash with.
+pub(crate) fn identifiers<'t>(file: &FileContext<'_, 't>, node: Node<'t>) -> HashSet<&'t str> {
+    syntax::descendants(node, |n| n.kind() == "identifier").into_iter().map(|n| file.text(n)).collect()
+}
+
 /// The first of `candidates` (then `candidates[0]` with a number) that no identifier in
 /// `function` uses.
 pub(crate) fn fresh_name(file: &FileContext, function: Node, candidates: &[&str]) -> String {
-    let taken: HashSet<&str> = syntax::descendants(function, |n| n.kind() == "identifier")
-        .into_iter()
-        .map(|n| file.text(n))
-        .collect();
+    let taken = identifiers(file, function);
     if let Some(free) = candidates.iter().find(|c| !taken.contains(**c)) {
         return free.to_string();
     }

@@ -5,6 +5,7 @@ use tree_sitter::Node;
 
 use crate::finding::{Edit, Finding, Fix, Safety};
 use crate::semantic::Context;
+use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
 
 pub struct TimeSleep;
@@ -73,7 +74,7 @@ impl Transform for TimeSleep {
                 continue;
             };
             // `f"{time.sleep(0)=}"` prints the expression's own text: a rewrite would change output.
-            if in_self_documenting_fstring(call) {
+            if statements::in_debug_field(call) {
                 findings
                     .push(finding.report_only("an f-string `=` prints this call's text; rewrite it by hand"));
                 continue;
@@ -108,16 +109,6 @@ fn inside_sync_with(node: Node) -> bool {
     std::iter::successors(node.parent(), |n| n.parent())
         .take_while(|n| n.kind() != "function_definition")
         .any(|n| n.kind() == "with_statement" && n.child(0).is_some_and(|first| first.kind() != "async"))
-}
-
-/// Whether `node` is inside an f-string replacement field with a `=` specifier.
-fn in_self_documenting_fstring(node: Node) -> bool {
-    std::iter::successors(node.parent(), |n| n.parent())
-        .take_while(|n| n.kind() != "function_definition")
-        .any(|n| {
-            let mut cursor = n.walk();
-            n.kind() == "interpolation" && n.children(&mut cursor).any(|c| c.kind() == "=")
-        })
 }
 
 /// Libraries that run only on asyncio: importing one says the coroutines run on asyncio.

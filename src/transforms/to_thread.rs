@@ -12,6 +12,7 @@ use tree_sitter::Node;
 use crate::config::PythonVersion;
 use crate::finding::{Edit, Fix, Safety};
 use crate::transforms::FileContext;
+use crate::transforms::statements;
 
 const TO_THREAD_SINCE: PythonVersion = PythonVersion { minor: 9 };
 
@@ -70,7 +71,7 @@ pub(crate) fn run_in_thread(file: &FileContext, call: Node) -> Result<Fix, Strin
     if call.parent().is_some_and(|p| p.kind() == "await") {
         return Err("the call is already awaited, which fails at run time; fix it by hand".into());
     }
-    if in_self_documenting_fstring(call) {
+    if statements::in_debug_field(call) {
         return Err("an f-string `=` prints this call's text; rewrite it by hand".into());
     }
     let Runner { opening, positional_only, mut imports } = runner(file, call)?;
@@ -109,14 +110,4 @@ pub(crate) fn run_in_thread(file: &FileContext, call: Node) -> Result<Fix, Strin
         edits.push(Edit::replace(call.end_byte()..call.end_byte(), close));
     }
     Ok(Fix { safety: Safety::Unsafe, edits, imports, helpers: Vec::new() })
-}
-
-/// Whether `node` is inside an f-string replacement field with a `=` specifier.
-fn in_self_documenting_fstring(node: Node) -> bool {
-    std::iter::successors(node.parent(), |n| n.parent())
-        .take_while(|n| n.kind() != "function_definition")
-        .any(|n| {
-            let mut cursor = n.walk();
-            n.kind() == "interpolation" && n.children(&mut cursor).any(|c| c.kind() == "=")
-        })
 }
