@@ -17,9 +17,8 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
 
-use tree_sitter::Point;
-
 use crate::semantic::IMPORTABLE_BY_FIXES;
+use crate::syntax::LineIndex;
 use crate::transforms::Transform;
 
 /// Names whose bindings fixes read even when the code around them does not (a fix that adds
@@ -633,15 +632,15 @@ fn plan_for(source: &str, purpose: Purpose) -> Option<Vec<tree_sitter::Range>> {
     if kept as f64 > source.len() as f64 * MAX_KEPT_SHARE || byte_ranges.is_empty() {
         return None;
     }
-    let points = Points::new(source);
+    let lines = LineIndex::new(source);
     Some(
         byte_ranges
             .into_iter()
             .map(|r| tree_sitter::Range {
                 start_byte: r.start,
                 end_byte: r.end,
-                start_point: points.at(r.start),
-                end_point: points.at(r.end),
+                start_point: lines.point(r.start),
+                end_point: lines.point(r.end),
             })
             .collect(),
     )
@@ -880,24 +879,6 @@ pub fn indent_unit(source: &str) -> Option<Option<String>> {
         }
     }
     Some(None)
-}
-
-/// Tree-sitter points (row, byte column) of byte offsets.
-struct Points {
-    starts: Vec<usize>,
-}
-
-impl Points {
-    fn new(source: &str) -> Points {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', source.as_bytes()).map(|i| i + 1));
-        Points { starts }
-    }
-
-    fn at(&self, offset: usize) -> Point {
-        let row = self.starts.partition_point(|&start| start <= offset) - 1;
-        Point { row, column: offset - self.starts[row] }
-    }
 }
 
 #[cfg(test)]

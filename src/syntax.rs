@@ -420,6 +420,12 @@ impl LineIndex {
         self.starts[line - 1]
     }
 
+    /// Tree-sitter's position of a byte offset: 0-based row and byte column.
+    pub fn point(&self, offset: usize) -> Point {
+        let line = self.line(offset);
+        Point { row: line - 1, column: offset - self.line_start(line) }
+    }
+
     /// 1-based (line, character column) of a byte offset.
     pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
         let line = self.line(offset);
