@@ -741,8 +741,9 @@ thread_local! {
     static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A buffer grown beyond this size by a large file is not kept.
-const KEPT_READ_BUFFER: usize = 1 << 20;
+/// A buffer grown beyond this size by a large file is not kept (else, late in a long run, every
+/// worker would hold one as large as the largest file).
+const KEPT_READ_BUFFER: usize = 256 << 10;
 
 /// `scan` of the bytes of the file at `path`, read into the worker's buffer.
 fn read_in_buffer<T>(path: &Path, scan: impl FnOnce(&[u8]) -> T) -> std::io::Result<T> {

@@ -7,6 +7,7 @@
 //! [`print`] reports.
 
 pub mod blocking;
+pub mod cache;
 pub mod cleanup;
 pub mod cli;
 pub mod config;

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tree_sitter::Node;
 
 use crate::blocking;
+use crate::cache::Bounded;
 use crate::config::Settings;
 use crate::definitions::CallKind;
 use crate::semantic::{Model, Resolved};
@@ -300,37 +301,32 @@ enum Members {
     /// These (normalized) paths.
     Listed(HashSet<PathBuf>),
     /// Whatever this says of a normalized path (asked of the file system, so that no list of a
-    /// large run's files is held); up to four times [`KEPT`] answers are kept.
-    Asked { is_member: Box<dyn Fn(&Path) -> bool + Send + Sync>, answers: Mutex<HashMap<PathBuf, bool>> },
+    /// large run's files is held); the recent answers are kept.
+    Asked { is_member: Box<dyn Fn(&Path) -> bool + Send + Sync>, answers: Mutex<Bounded<PathBuf, bool>> },
 }
 
-/// The caches of the project (summaries, scans, answers) hold about this many modules each (four
-/// times as many answers): when one is full it is emptied, and what is needed again is worked out
-/// again. Memory stays flat however large the run; a run's modules mostly import their
-/// neighbours, which the walk visits together.
-const KEPT: usize = 512;
-
-/// Inserts into a cache that is emptied when it holds `limit` entries.
-fn keep<K: std::hash::Hash + Eq, V>(cache: &mut HashMap<K, V>, limit: usize, key: K, value: V) {
-    if cache.len() >= limit {
-        cache.clear();
-    }
-    cache.insert(key, value);
-}
+/// The caches of the project (summaries, scans, answers) hold the modules asked for most
+/// recently, between this many and twice as many each (four times as many answers; see
+/// [`Bounded`]); what is needed again later is worked out again. Memory stays flat however large
+/// the run: a run's modules mostly import their neighbours, which the walk visits together, and
+/// the few modules everything imports stay. (With 512, the python corpus of the benchmark needed 94
+/// summaries and eight copies of it filled all 512, 5 MB more at the peak; with 32, one copy
+/// parses 112 and no copy count holds more than 64.)
+const KEPT: usize = 32;
 
 /// The modules of one run and, filled lazily, their summaries.
 pub struct Project {
     members: Members,
     settings: Settings,
-    modules: Mutex<HashMap<PathBuf, Slot>>,
-    scans: Mutex<HashMap<PathBuf, Arc<Scan>>>,
+    modules: Mutex<Bounded<PathBuf, Slot>>,
+    scans: Mutex<Bounded<PathBuf, Arc<Scan>>>,
     /// Whether a module may block, through its own imports or those of the modules it imports.
-    may_block: Mutex<HashMap<PathBuf, bool>>,
+    may_block: Mutex<Bounded<PathBuf, bool>>,
     /// The top-level modules of the blocking catalogue (`subprocess`, `os`, ...).
     blocking_modules: HashSet<String>,
     /// Answers of [`Project::blocking_chain`], by module and function: many coroutines call the
     /// same helpers.
-    chains: Mutex<HashMap<FunctionKey, Option<Vec<String>>>>,
+    chains: Mutex<Bounded<FunctionKey, Option<Vec<String>>>>,
     parsed: AtomicUsize,
 }
 
@@ -349,7 +345,8 @@ impl Project {
     /// The project made of the files for which `is_member` holds, asked with normalized paths
     /// (`pkg/util.py`, `/abs/pkg/__init__.py`) as imports are resolved. Nothing is read yet.
     pub fn asking(is_member: impl Fn(&Path) -> bool + Send + Sync + 'static, settings: &Settings) -> Project {
-        let members = Members::Asked { is_member: Box::new(is_member), answers: Mutex::new(HashMap::new()) };
+        let members =
+            Members::Asked { is_member: Box::new(is_member), answers: Mutex::new(Bounded::new(4 * KEPT)) };
         Project::with_members(members, settings)
     }
 
@@ -357,11 +354,11 @@ impl Project {
         Project {
             members,
             settings: settings.clone(),
-            modules: Mutex::new(HashMap::new()),
-            scans: Mutex::new(HashMap::new()),
-            may_block: Mutex::new(HashMap::new()),
+            modules: Mutex::new(Bounded::new(KEPT)),
+            scans: Mutex::new(Bounded::new(KEPT)),
+            may_block: Mutex::new(Bounded::new(4 * KEPT)),
             blocking_modules: blocking::catalogue_modules(settings),
-            chains: Mutex::new(HashMap::new()),
+            chains: Mutex::new(Bounded::new(4 * KEPT)),
             parsed: AtomicUsize::new(0),
         }
     }
@@ -374,10 +371,10 @@ impl Project {
     fn slot(&self, module: &Path) -> Slot {
         let mut modules = self.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(slot) = modules.get(module) {
-            return slot.clone();
+            return slot;
         }
         let slot = Slot::default();
-        keep(&mut modules, KEPT, module.to_path_buf(), slot.clone());
+        modules.insert(module.to_path_buf(), slot.clone());
         slot
     }
 
@@ -446,7 +443,7 @@ impl Project {
 
     /// The byte scan of `module` (once, while cached).
     fn scan(&self, module: &Path) -> Arc<Scan> {
-        let known = self.scans.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module).cloned();
+        let known = self.scans.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module);
         if let Some(scan) = known {
             return scan;
         }
@@ -468,15 +465,14 @@ impl Project {
             Err(_) => Scan::default(),
         });
         let mut scans = self.scans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        keep(&mut scans, KEPT, module.to_path_buf(), scan.clone());
+        scans.insert(module.to_path_buf(), scan.clone());
         scan
     }
 
     /// Whether `module` imports something that blocks, itself or through the modules of the run
     /// it imports (any depth), by byte scans only.
     fn may_block(&self, module: &Path, visiting: &mut HashSet<PathBuf>) -> bool {
-        let known =
-            self.may_block.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module).copied();
+        let known = self.may_block.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module);
         if let Some(known) = known {
             return known;
         }
@@ -488,7 +484,7 @@ impl Project {
         // A "no" found inside a cycle may be partial; a "yes", or the answer of a whole search, is not.
         if answer || visiting.len() == 1 {
             let mut may_block = self.may_block.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            keep(&mut may_block, 4 * KEPT, module.to_path_buf(), answer);
+            may_block.insert(module.to_path_buf(), answer);
         }
         visiting.remove(module);
         answer
@@ -556,14 +552,13 @@ impl Project {
         match &self.members {
             Members::Listed(files) => files.contains(path),
             Members::Asked { is_member, answers } => {
-                let known =
-                    answers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(path).copied();
+                let known = answers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(path);
                 if let Some(known) = known {
                     return known;
                 }
                 let answer = is_member(path);
                 let mut answers = answers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                keep(&mut answers, 4 * KEPT, path.to_path_buf(), answer);
+                answers.insert(path.to_path_buf(), answer);
                 answer
             }
         }
@@ -574,7 +569,7 @@ impl Project {
     /// Recursion in the call graph is harmless: each function is visited once per question.
     pub fn blocking_chain(&self, function: &FunctionRef) -> Option<Vec<String>> {
         let key = (normalize(&function.module), function.name.clone());
-        let known = self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&key).cloned();
+        let known = self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&key);
         if let Some(known) = known {
             return known;
         }
@@ -582,7 +577,7 @@ impl Project {
         // started), so it may be kept; answers for the functions visited on the way may not.
         let chain = self.chain_from(function, &|f| f.blocking_call.as_deref(), &mut HashSet::new(), 0);
         let mut chains = self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        keep(&mut chains, 4 * KEPT, key, chain.clone());
+        chains.insert(key, chain.clone());
         chain
     }
 

@@ -2,7 +2,7 @@
 //! file (like Ruff, the closest file that has the table wins; files are not merged). Command-line
 //! options override it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use anyhow::{Context as _, bail};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
 
+use crate::cache::Bounded;
 use crate::config::{self, Settings};
 
 /// The keys of `[tool.asyncmod]`. An unknown key is an error.
@@ -77,15 +78,16 @@ pub struct ProjectConfig {
 /// Finds and caches the configuration of each folder.
 pub struct Resolver {
     overrides: Overrides,
-    by_dir: HashMap<PathBuf, Arc<ProjectConfig>>,
+    by_dir: Bounded<PathBuf, Arc<ProjectConfig>>,
     /// Folders as the walker spells them → their canonical path: one `realpath` per folder, not
     /// per file.
-    canonical_dirs: HashMap<PathBuf, PathBuf>,
+    canonical_dirs: Bounded<PathBuf, PathBuf>,
 }
 
-/// The folder caches are emptied when they reach this size, so that memory stays flat however
-/// large the tree (a folder seen again is simply looked up again).
-const CACHED_FOLDERS: usize = 4096;
+/// The folder caches hold this many recently asked folders (up to twice as many), so that memory
+/// stays flat however large the tree: the walk visits a folder's files together, and the folders
+/// above them are asked for again with every subfolder, so they stay.
+const CACHED_FOLDERS: usize = 256;
 
 /// The settings one file is processed with, or why it is skipped.
 pub enum Resolved {
@@ -95,7 +97,11 @@ pub enum Resolved {
 
 impl Resolver {
     pub fn new(overrides: Overrides) -> Resolver {
-        Resolver { overrides, by_dir: HashMap::new(), canonical_dirs: HashMap::new() }
+        Resolver {
+            overrides,
+            by_dir: Bounded::new(CACHED_FOLDERS),
+            canonical_dirs: Bounded::new(CACHED_FOLDERS),
+        }
     }
 
     /// The settings for the folder of `start`: checks the command line's values and the
@@ -129,7 +135,7 @@ impl Resolver {
     /// else the file system's answer.
     fn canonical_dir(&mut self, folder: &Path) -> PathBuf {
         if let Some(known) = self.canonical_dirs.get(folder) {
-            return known.clone();
+            return known;
         }
         let canonical = match (folder.parent(), folder.components().next_back()) {
             (Some(parent), Some(Component::Normal(name)))
@@ -140,9 +146,6 @@ impl Resolver {
             }
             _ => absolute(folder),
         };
-        if self.canonical_dirs.len() >= CACHED_FOLDERS {
-            self.canonical_dirs.clear();
-        }
         self.canonical_dirs.insert(folder.to_path_buf(), canonical.clone());
         canonical
     }
@@ -170,7 +173,7 @@ impl Resolver {
 
     fn project_for_dir(&mut self, dir: &Path) -> anyhow::Result<Arc<ProjectConfig>> {
         if let Some(found) = self.by_dir.get(dir) {
-            return Ok(found.clone());
+            return Ok(found);
         }
         // A folder without a pyproject.toml has its parent's configuration (one lookup, and one
         // configuration shared by the folders of a tree).
@@ -224,9 +227,6 @@ impl Resolver {
     }
 
     fn remember(&mut self, dir: &Path, project: Arc<ProjectConfig>) {
-        if self.by_dir.len() >= CACHED_FOLDERS {
-            self.by_dir.clear();
-        }
         self.by_dir.insert(dir.to_path_buf(), project);
     }
 

@@ -78,8 +78,8 @@ pub fn parse(text: &str) -> Tree {
 /// Parses only `ranges` of `text` (see [`crate::slice`]); the tree's offsets are the whole
 /// text's. `None` when tree-sitter rejects the ranges.
 pub fn parse_ranges(text: &str, ranges: &[tree_sitter::Range]) -> Option<Tree> {
-    PARSER.with(|parser| {
-        let mut parser = parser.borrow_mut();
+    let parsed_bytes = ranges.iter().map(|r| r.end_byte - r.start_byte).sum();
+    with_parser(parsed_bytes, |parser| {
         parser.set_included_ranges(ranges).ok()?;
         let tree = parser.parse(text, None);
         // An empty list restores parsing the whole document.
@@ -89,11 +89,24 @@ pub fn parse_ranges(text: &str, ranges: &[tree_sitter::Range]) -> Option<Tree> {
 }
 
 fn parse_with(text: &str, old: Option<&Tree>) -> Tree {
+    with_parser(text.len(), |parser| {
+        parser.parse(text, old).expect("parsing without a timeout or cancellation flag always returns a tree")
+    })
+}
+
+/// A parser keeps the stacks and node pools its largest input needed until it is dropped: after
+/// an input this large it is replaced, so that a long run's memory does not depend on which
+/// large files each thread happened to meet.
+const PARSER_KEPT_AFTER: usize = 64 << 10;
+
+fn with_parser<T>(parsed_bytes: usize, parse: impl FnOnce(&mut Parser) -> T) -> T {
     PARSER.with(|parser| {
-        parser
-            .borrow_mut()
-            .parse(text, old)
-            .expect("parsing without a timeout or cancellation flag always returns a tree")
+        let mut parser = parser.borrow_mut();
+        let result = parse(&mut parser);
+        if parsed_bytes > PARSER_KEPT_AFTER {
+            *parser = new_parser();
+        }
+        result
     })
 }
 
