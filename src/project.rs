@@ -280,12 +280,13 @@ pub enum Question {
 /// What a scan of a module's lines tells, before any parse.
 #[derive(Debug, Default)]
 struct Scan {
-    /// Names of the functions defined at module level (`def` or `async def` at column 0).
-    functions: HashSet<String>,
-    /// The subset defined with `async def`.
+    /// Names of the functions defined at module level with `def` (at column 0).
+    plain_functions: HashSet<String>,
+    /// Names of those defined with `async def`.
     coroutine_functions: HashSet<String>,
-    /// Names bound by its import lines (a package may re-export a function).
-    imported_names: HashSet<String>,
+    /// Names bound by its import lines, each with what it imports (`pkg.util.load`, `.util.load`,
+    /// `os`): a package may re-export a function.
+    imported: HashMap<String, Vec<String>>,
     /// It imports a module of the blocking catalogue or calls a blocking builtin.
     may_block_itself: bool,
     /// The modules of the run it imports.
@@ -400,13 +401,21 @@ impl Project {
             return facts.clone();
         }
         let scan = self.scan(module);
-        let could_answer = scan.imported_names.contains(name)
-            || match question {
-                Question::Coroutine => scan.coroutine_functions.contains(name),
-                Question::Blocking => {
-                    scan.functions.contains(name) && self.may_block(module, &mut HashSet::new())
-                }
-            };
+        // Only a plain function can block when called: a coroutine function returns a coroutine.
+        let defined_here = match question {
+            Question::Coroutine => scan.coroutine_functions.contains(name),
+            Question::Blocking => {
+                scan.plain_functions.contains(name) && self.may_block(module, &mut HashSet::new())
+            }
+        };
+        // A re-export is followed only into a module of the run (not `_collections` or a
+        // package outside it).
+        let reexported = || {
+            scan.imported.get(name).is_some_and(|origins| {
+                origins.iter().any(|origin| self.module_file(module, origin).is_some())
+            })
+        };
+        let could_answer = defined_here || reexported();
         if !could_answer {
             return None;
         }
@@ -455,9 +464,9 @@ impl Project {
                         && m.split('.').next().is_some_and(|top| self.blocking_modules.contains(top))
                 });
                 Scan {
-                    functions: lines.functions,
+                    plain_functions: lines.plain_functions,
                     coroutine_functions: lines.coroutine_functions,
-                    imported_names: lines.imported_names,
+                    imported: lines.imported,
                     may_block_itself: imports_blocking || blocking::calls_blocking_builtin(&bytes),
                     imports: lines.modules.iter().filter_map(|m| self.module_path(module, m)).collect(),
                 }
@@ -638,9 +647,10 @@ struct Lines {
     /// `import pkg.util as u`; for `from .pkg import a, b`, `.pkg` and the possible submodules
     /// `.pkg.a`, `.pkg.b`.
     modules: Vec<String>,
-    /// The names those lines bind (`u`; `a`, `b`).
-    imported_names: HashSet<String>,
-    functions: HashSet<String>,
+    /// The names those lines bind, each with what it imports (`u`: `pkg.util`; `a`: `.pkg.a`).
+    imported: HashMap<String, Vec<String>>,
+    /// Functions defined at column 0 with `def`, and with `async def`.
+    plain_functions: HashSet<String>,
     coroutine_functions: HashSet<String>,
 }
 
@@ -655,29 +665,31 @@ fn scan_lines(text: &str) -> Lines {
         let valid = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
         valid.then(|| name.to_string())
     };
-    // `a.b as c` binds `c`; `a.b` binds `a`.
-    let bound = |part: &str| -> Option<String> {
+    // `a.b as c` binds `c` to `a.b`; `a.b` binds `a` to `a`.
+    let bound = |part: &str| -> Option<(String, String)> {
         let words: Vec<&str> = part.trim().trim_start_matches('(').split_whitespace().collect();
-        let name = match words.as_slice() {
-            [_, "as", alias, ..] => alias,
-            [name, ..] => name.split('.').next()?,
-            [] => return None,
-        };
-        word(name)
+        match words.as_slice() {
+            [imported, "as", alias, ..] => Some((word(alias)?, word(imported)?)),
+            [imported, ..] => {
+                let first = word(imported.split('.').next()?)?;
+                Some((first.clone(), first))
+            }
+            [] => None,
+        }
     };
     let mut lines = Lines::default();
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("def ") {
-            lines.functions.extend(rest.split('(').next().and_then(word));
+            lines.plain_functions.extend(rest.split('(').next().and_then(word));
         } else if let Some(rest) = line.strip_prefix("async def ") {
-            let name = rest.split('(').next().and_then(word);
-            lines.functions.extend(name.clone());
-            lines.coroutine_functions.extend(name);
+            lines.coroutine_functions.extend(rest.split('(').next().and_then(word));
         }
         let line = line.trim_start();
         if let Some(rest) = line.strip_prefix("import ") {
             lines.modules.extend(rest.split(',').filter_map(word));
-            lines.imported_names.extend(rest.split(',').filter_map(bound));
+            for (name, imported) in rest.split(',').filter_map(bound) {
+                lines.imported.entry(name).or_default().push(imported);
+            }
         } else if let Some(rest) = line.strip_prefix("from ") {
             let Some((module, names)) = rest.split_once(" import ") else { continue };
             let Some(module) = word(module) else { continue };
@@ -685,7 +697,9 @@ fn scan_lines(text: &str) -> Lines {
             for name in names.split(',').filter_map(word) {
                 lines.modules.push(format!("{module}{separator}{name}"));
             }
-            lines.imported_names.extend(names.split(',').filter_map(bound));
+            for (name, imported) in names.split(',').filter_map(bound) {
+                lines.imported.entry(name).or_default().push(format!("{module}{separator}{imported}"));
+            }
             lines.modules.push(module);
         }
     }
@@ -801,13 +815,28 @@ mod tests {
         let text = "import os, pkg.util as u\nfrom . import a, b as c\nfrom ..x import (y,\n    z)\n  from .m import n  # why\nimport sys; import json\n";
         let lines = scan_lines(text);
         assert_eq!(lines.modules, ["os", "pkg.util", ".a", ".b", ".", "..x.y", "..x", ".m.n", ".m", "sys"]);
-        let mut names: Vec<&String> = lines.imported_names.iter().collect();
-        names.sort();
-        assert_eq!(names, ["a", "c", "n", "os", "sys", "u", "y"]);
+        let mut imported: Vec<(&str, &str)> = lines
+            .imported
+            .iter()
+            .flat_map(|(name, o)| o.iter().map(move |o| (name.as_str(), o.as_str())))
+            .collect();
+        imported.sort();
+        assert_eq!(
+            imported,
+            [
+                ("a", ".a"),
+                ("c", ".b"),
+                ("n", ".m.n"),
+                ("os", "os"),
+                ("sys", "sys"),
+                ("u", "pkg.util"),
+                ("y", "..x.y")
+            ]
+        );
         let defs = scan_lines(
             "def f(x):\n    def inner(): pass\nasync def g():\n    pass\nclass C:\n    def m(self): pass\n",
         );
-        assert_eq!(defs.functions, HashSet::from(["f".to_string(), "g".to_string()]));
+        assert_eq!(defs.plain_functions, HashSet::from(["f".to_string()]));
         assert_eq!(defs.coroutine_functions, HashSet::from(["g".to_string()]));
     }
 

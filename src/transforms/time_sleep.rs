@@ -3,6 +3,7 @@
 
 use tree_sitter::Node;
 
+use crate::blocking;
 use crate::finding::{Edit, Finding, Fix, Safety};
 use crate::semantic::Context;
 use crate::transforms::statements;
@@ -23,10 +24,22 @@ impl Transform for TimeSleep {
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let mut chosen_library: Option<Library> = None;
+        // `time.sleep` is reached only through an import: `time.sleep`, `t.sleep`, or a bare
+        // name imported from `time`. Checking that by text first spares resolving every call.
+        let imported = blocking::reachable_names(file.model);
         for &call in file.calls {
             let Some(function) = call.child_by_field_name("function") else {
                 continue;
             };
+            let may_be_sleep = match function.kind() {
+                "attribute" => {
+                    function.child_by_field_name("attribute").is_some_and(|a| file.text(a) == "sleep")
+                }
+                _ => true,
+            };
+            if !may_be_sleep || !blocking::may_reach(&imported, function, file.source) {
+                continue;
+            }
             if file.model.qualified_name(function).as_deref() != Some("time.sleep") {
                 continue;
             }
