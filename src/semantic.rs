@@ -542,6 +542,28 @@ impl<'t> Model<'t> {
         self.imports_any(|top_level| top_level == module)
     }
 
+    /// The names any scope of the file binds by an import of something `wanted` accepts (`t` for
+    /// `import time as t` and `nap` for `from time import sleep as nap` when it accepts `time`
+    /// and `time.sleep`): only through them can [`Model::resolve`] answer such an import, and
+    /// they are found without building scopes.
+    pub fn names_importing(&self, wanted: impl Fn(&str) -> bool) -> HashSet<String> {
+        let mut names = HashSet::default();
+        for &statement in &self.index.imports {
+            let mut scope = Scope::default();
+            if kind(statement) == "import_statement" {
+                self.bind_import(statement, &mut scope);
+            } else {
+                self.bind_import_from(statement, &mut scope);
+            }
+            for (name, bindings) in scope.bindings {
+                if bindings.iter().any(|b| matches!(b, Binding::Import(i) if wanted(&i.qualified))) {
+                    names.insert(name);
+                }
+            }
+        }
+        names
+    }
+
     /// Whether any scope of the file imports something from a top-level module `wanted` accepts
     /// (relative imports never match).
     pub fn imports_any(&self, wanted: impl Fn(&str) -> bool) -> bool {
@@ -776,6 +798,36 @@ impl<'t> Model<'t> {
             let separator = if module.ends_with('.') { "" } else { "." };
             let qualified = format!("{module}{separator}{}", dotted(imported, self.source));
             scope.bind(text(local, self.source), import_binding(node, qualified));
+        }
+    }
+}
+
+/// A cheap check of a file's calls against a few functions (`time.sleep`): an attribute callee
+/// must end with one of their last names (`t.sleep`), a bare name must be imported as one of
+/// them (`nap` for `from time import sleep as nap`). It spares resolving every call of a file;
+/// what passes is then decided by [`Model::qualified_name`].
+pub struct CalleeFilter<'f> {
+    functions: &'f [&'f str],
+    imported: HashSet<String>,
+}
+
+impl<'f> CalleeFilter<'f> {
+    pub fn new(model: &Model, functions: &'f [&'f str]) -> CalleeFilter<'f> {
+        CalleeFilter {
+            functions,
+            imported: model.names_importing(|qualified| functions.contains(&qualified)),
+        }
+    }
+
+    pub fn may_call(&self, callee: Node, source: &str) -> bool {
+        match kind(callee) {
+            "attribute" => field(callee, "attribute").is_some_and(|attribute| {
+                let last = text(attribute, source);
+                self.functions.iter().any(|f| f.rsplit('.').next() == Some(last))
+            }),
+            "identifier" => self.imported.contains(text(callee, source)),
+            // Parentheses and the like: left to name resolution.
+            _ => true,
         }
     }
 }

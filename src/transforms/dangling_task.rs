@@ -6,7 +6,7 @@ use tree_sitter::Node;
 
 use crate::finding::{Edit, Finding, Fix, Helper, Safety};
 use crate::imports;
-use crate::semantic::{LoopReceiver, Resolved};
+use crate::semantic::{CalleeFilter, LoopReceiver, Resolved};
 use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
 
@@ -60,6 +60,7 @@ impl Transform for DanglingTask {
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let mut helper: Option<(String, Option<Helper>)> = None;
         let mut anchor: Option<usize> = None;
+        let factories = CalleeFilter::new(file.model, TASK_FACTORIES);
         for &call in file.calls {
             let Some(statement) = file.dropped_result_statement(call) else {
                 continue;
@@ -67,6 +68,10 @@ impl Transform for DanglingTask {
             let Some(function) = call.child_by_field_name("function") else {
                 continue;
             };
+            // `loop.create_task` ends like a factory too.
+            if !factories.may_call(function, file.source) {
+                continue;
+            }
             let Some((api, receiver)) = self.task_api(file, function, call) else {
                 continue;
             };

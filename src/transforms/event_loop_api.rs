@@ -3,7 +3,7 @@
 //! `transforms/event-loop-api.toml`.
 
 use crate::finding::{Edit, Finding, Fix, Safety};
-use crate::semantic::Context;
+use crate::semantic::{CalleeFilter, Context};
 use crate::transforms::{FileContext, Transform};
 
 pub struct EventLoopApi;
@@ -20,10 +20,15 @@ impl Transform for EventLoopApi {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
+        const GETTERS: &[&str] = &["asyncio.get_event_loop", "asyncio.events.get_event_loop"];
+        let getters = CalleeFilter::new(file.model, GETTERS);
         for &call in file.calls {
             let Some(function) = call.child_by_field_name("function") else { continue };
+            if !getters.may_call(function, file.source) {
+                continue;
+            }
             let name = file.model.qualified_name(function);
-            if !matches!(name.as_deref(), Some("asyncio.get_event_loop" | "asyncio.events.get_event_loop")) {
+            if !name.is_some_and(|name| GETTERS.contains(&name.as_str())) {
                 continue;
             }
             // A lambda or generator may run after the coroutine, where no loop is running.

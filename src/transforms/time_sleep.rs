@@ -3,9 +3,8 @@
 
 use tree_sitter::Node;
 
-use crate::blocking;
 use crate::finding::{Edit, Finding, Fix, Safety};
-use crate::semantic::Context;
+use crate::semantic::{CalleeFilter, Context};
 use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
 
@@ -24,20 +23,12 @@ impl Transform for TimeSleep {
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
         let mut chosen_library: Option<Library> = None;
-        // `time.sleep` is reached only through an import: `time.sleep`, `t.sleep`, or a bare
-        // name imported from `time`. Checking that by text first spares resolving every call.
-        let imported = blocking::reachable_names(file.model);
+        let sleeps = CalleeFilter::new(file.model, &["time.sleep"]);
         for &call in file.calls {
             let Some(function) = call.child_by_field_name("function") else {
                 continue;
             };
-            let may_be_sleep = match function.kind() {
-                "attribute" => {
-                    function.child_by_field_name("attribute").is_some_and(|a| file.text(a) == "sleep")
-                }
-                _ => true,
-            };
-            if !may_be_sleep || !blocking::may_reach(&imported, function, file.source) {
+            if !sleeps.may_call(function, file.source) {
                 continue;
             }
             if file.model.qualified_name(function).as_deref() != Some("time.sleep") {
