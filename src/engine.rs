@@ -8,6 +8,7 @@ use crate::cleanup;
 use crate::config::Settings;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::imports;
+use crate::prefilter;
 use crate::project::{FunctionKind, Project, Question};
 use crate::semantic::Model;
 use crate::slice;
@@ -97,6 +98,12 @@ pub fn analyze_parsing(
     project: Option<&Project>,
     parsing: Parsing,
 ) -> Result<Vec<Finding>, Unanalysable> {
+    // A transform none of whose trigger strings the file holds can find nothing in it: it is
+    // not run, and the slice keeps nothing for it.
+    let transforms = &prefilter::matching(source.as_bytes(), transforms)[..];
+    if transforms.is_empty() {
+        return Ok(Vec::new());
+    }
     let imported_coroutine = |qualified: &str| {
         project.and_then(|p| p.resolve(path, qualified, Question::Coroutine)).is_some_and(|target| {
             matches!(

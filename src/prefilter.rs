@@ -10,8 +10,25 @@ use crate::transforms::Transform;
 /// for at most once per file, and not at all when a string it contains is already known to be
 /// absent (no `async` means no `async def`).
 pub fn may_match(bytes: &[u8], transforms: &[&dyn Transform]) -> bool {
+    let mut occurs = occurrences(bytes);
+    transforms.iter().any(|transform| triggered(*transform, &mut occurs))
+}
+
+/// The transforms among `transforms` that may find something in `bytes`: the others need not
+/// look at its tree.
+pub fn matching<'a>(bytes: &[u8], transforms: &[&'a dyn Transform]) -> Vec<&'a dyn Transform> {
+    let mut occurs = occurrences(bytes);
+    transforms.iter().copied().filter(|transform| triggered(*transform, &mut occurs)).collect()
+}
+
+fn triggered(transform: &dyn Transform, occurs: &mut impl FnMut(&'static str) -> bool) -> bool {
+    transform.triggers().iter().any(|group| group.iter().all(|needle| occurs(needle)))
+}
+
+/// Whether a trigger string occurs in `bytes`, each searched for once.
+fn occurrences(bytes: &[u8]) -> impl FnMut(&'static str) -> bool {
     let mut known: Vec<(&str, bool)> = Vec::new();
-    let mut occurs = |needle: &'static str| {
+    move |needle: &'static str| {
         if let Some(&(_, found)) = known.iter().find(|(k, _)| *k == needle) {
             return found;
         }
@@ -19,10 +36,7 @@ pub fn may_match(bytes: &[u8], transforms: &[&dyn Transform]) -> bool {
         let found = !ruled_out && memmem::find(bytes, needle.as_bytes()).is_some();
         known.push((needle, found));
         found
-    };
-    transforms
-        .iter()
-        .any(|transform| transform.triggers().iter().any(|group| group.iter().all(|needle| occurs(needle))))
+    }
 }
 
 #[cfg(test)]
