@@ -71,4 +71,18 @@ mod tests {
         assert!(!may_match(b"", &transforms));
         assert!(!may_match(b"async def f(): pass", &[]));
     }
+
+    #[test]
+    fn matching_keeps_the_transforms_whose_triggers_occur() {
+        let sleep = Triggers(&[&["async", "sleep"]]);
+        let task = Triggers(&[&["create_task"]]);
+        let transforms: [&dyn Transform; 2] = [&sleep, &task];
+        let ids = |bytes: &[u8]| -> Vec<_> {
+            matching(bytes, &transforms).iter().map(|t| t.triggers()[0][0]).collect()
+        };
+        assert_eq!(ids(b"async def f(): await asyncio.sleep(1)"), ["async"]);
+        assert_eq!(ids(b"loop.create_task(x)"), ["create_task"]);
+        assert_eq!(ids(b"async def f(): sleep(1); create_task(x)"), ["async", "create_task"]);
+        assert!(ids(b"def f(): pass").is_empty());
+    }
 }
