@@ -19,7 +19,7 @@ pub struct Bounded<K, V> {
 }
 
 impl<K: Hash + Eq, V: Clone> Bounded<K, V> {
-    /// A cache that holds between `limit` and `2 * limit` entries once it has filled.
+    /// A cache that holds at most `2 * limit` entries (at least `limit` once it has filled).
     pub fn new(limit: usize) -> Bounded<K, V> {
         Bounded { limit: limit.max(1), recent: FxHashMap::default(), old: FxHashMap::default() }
     }
@@ -41,6 +41,7 @@ impl<K: Hash + Eq, V: Clone> Bounded<K, V> {
         if self.recent.len() >= self.limit && !self.recent.contains_key(&key) {
             self.old = std::mem::take(&mut self.recent);
         }
+        self.old.remove(&key);
         self.recent.insert(key, value);
     }
 

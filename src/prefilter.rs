@@ -18,7 +18,15 @@ pub fn may_match(bytes: &[u8], transforms: &[&dyn Transform]) -> bool {
 /// look at its tree.
 pub fn matching<'a>(bytes: &[u8], transforms: &[&'a dyn Transform]) -> Vec<&'a dyn Transform> {
     let mut occurs = occurrences(bytes);
-    transforms.iter().copied().filter(|transform| triggered(*transform, &mut occurs)).collect()
+    let triggered: Vec<bool> =
+        transforms.iter().map(|transform| triggered(*transform, &mut occurs)).collect();
+    let any = triggered.contains(&true);
+    transforms
+        .iter()
+        .zip(triggered)
+        .filter(|(transform, triggered)| *triggered || (any && transform.runs_where_others_trigger()))
+        .map(|(transform, _)| *transform)
+        .collect()
 }
 
 fn triggered(transform: &dyn Transform, occurs: &mut impl FnMut(&'static str) -> bool) -> bool {
@@ -33,9 +41,42 @@ fn occurrences(bytes: &[u8]) -> impl FnMut(&'static str) -> bool {
             return found;
         }
         let ruled_out = known.iter().any(|(k, found)| !found && needle.contains(k));
-        let found = !ruled_out && memmem::find(bytes, needle.as_bytes()).is_some();
+        let found = !ruled_out && occurs(bytes, needle);
         known.push((needle, found));
         found
+    }
+}
+
+/// Whether `needle` occurs in `bytes`; a space in it stands for any blank Python allows between
+/// two words (`async  def`, `async\tdef`, a backslash continuation).
+fn occurs(bytes: &[u8], needle: &str) -> bool {
+    let mut words = needle.split(' ');
+    let Some(first) = words.next() else { return true };
+    let rest: Vec<&str> = words.collect();
+    if rest.is_empty() {
+        return memmem::find(bytes, first.as_bytes()).is_some();
+    }
+    memmem::find_iter(bytes, first.as_bytes()).any(|at| {
+        let mut position = at + first.len();
+        rest.iter().all(|word| {
+            let blank = blank_length(&bytes[position..]);
+            let follows = blank > 0 && bytes[position + blank..].starts_with(word.as_bytes());
+            position += blank + word.len();
+            follows
+        })
+    })
+}
+
+/// How many bytes of blanks (spaces, tabs, form feeds, backslash continuations) `bytes` starts with.
+fn blank_length(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    loop {
+        match bytes[at..] {
+            [b' ' | b'\t' | b'\x0c', ..] => at += 1,
+            [b'\\', b'\n', ..] => at += 2,
+            [b'\\', b'\r', b'\n', ..] => at += 3,
+            _ => return at,
+        }
     }
 }
 
@@ -83,6 +124,43 @@ mod tests {
         assert_eq!(ids(b"async def f(): await asyncio.sleep(1)"), ["async"]);
         assert_eq!(ids(b"loop.create_task(x)"), ["create_task"]);
         assert_eq!(ids(b"async def f(): sleep(1); create_task(x)"), ["async", "create_task"]);
+        assert!(ids(b"def f(): pass").is_empty());
+    }
+
+    #[test]
+    fn a_space_in_a_trigger_stands_for_any_blanks_between_words() {
+        let def = Triggers(&[&["async def"]]);
+        let transforms: [&dyn Transform; 1] = [&def];
+        for spelled in
+            ["async def f", "async  def f", "async\tdef f", "async \\\n def f", "x = 1; async\x0cdef f"]
+        {
+            assert!(may_match(spelled.as_bytes(), &transforms), "{spelled:?}");
+        }
+        for spelled in ["asyncdef f", "async\ndef f", "async with x: pass", "def f(): pass"] {
+            assert!(!may_match(spelled.as_bytes(), &transforms), "{spelled:?}");
+        }
+    }
+
+    #[test]
+    fn a_transform_that_runs_where_others_trigger_comes_with_them() {
+        struct Tagalong;
+        impl Transform for Tagalong {
+            fn id(&self) -> &'static str {
+                "tagalong"
+            }
+            fn triggers(&self) -> &'static [&'static [&'static str]] {
+                &[&["async def"]]
+            }
+            fn runs_where_others_trigger(&self) -> bool {
+                true
+            }
+            fn check(&self, _: &FileContext<'_, '_>, _: &mut Vec<Finding>) {}
+        }
+        let task = Triggers(&[&["create_task"]]);
+        let transforms: [&dyn Transform; 2] = [&Tagalong, &task];
+        let ids = |bytes: &[u8]| -> Vec<_> { matching(bytes, &transforms).iter().map(|t| t.id()).collect() };
+        assert_eq!(ids(b"loop.create_task(job())"), ["tagalong", "test"]);
+        assert_eq!(ids(b"async def f(): pass"), ["tagalong"]);
         assert!(ids(b"def f(): pass").is_empty());
     }
 }

@@ -307,7 +307,7 @@ enum Members {
 }
 
 /// The caches of the project (summaries, scans, answers) hold the modules asked for most
-/// recently, between this many and twice as many each (four times as many answers; see
+/// recently, up to twice this many each (four times as many answers; see
 /// [`Bounded`]); what is needed again later is worked out again. Memory stays flat however large
 /// the run: a run's modules mostly import their neighbours, which the walk visits together, and
 /// the few modules everything imports stay. (With 512, the python corpus of the benchmark needed 94
@@ -654,6 +654,19 @@ struct Lines {
     coroutine_functions: HashSet<String>,
 }
 
+/// The rest of `line` after `words`, each followed by at least one space or tab (`async\tdef f`).
+fn after_words<'l>(line: &'l str, words: &[&str]) -> Option<&'l str> {
+    let mut rest = line;
+    for word in words {
+        let after = rest.strip_prefix(word)?;
+        rest = after.trim_start_matches([' ', '\t']);
+        if rest.len() == after.len() {
+            return None;
+        }
+    }
+    Some(rest)
+}
+
 fn scan_lines(text: &str) -> Lines {
     let word = |part: &str| -> Option<String> {
         let name = part
@@ -679,9 +692,9 @@ fn scan_lines(text: &str) -> Lines {
     };
     let mut lines = Lines::default();
     for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("def ") {
+        if let Some(rest) = after_words(line, &["def"]) {
             lines.plain_functions.extend(rest.split('(').next().and_then(word));
-        } else if let Some(rest) = line.strip_prefix("async def ") {
+        } else if let Some(rest) = after_words(line, &["async", "def"]) {
             lines.coroutine_functions.extend(rest.split('(').next().and_then(word));
         }
         let line = line.trim_start();
@@ -834,10 +847,10 @@ mod tests {
             ]
         );
         let defs = scan_lines(
-            "def f(x):\n    def inner(): pass\nasync def g():\n    pass\nclass C:\n    def m(self): pass\n",
+            "def f(x):\n    def inner(): pass\nasync def g():\n    pass\nclass C:\n    def m(self): pass\nasync \t def  h(): pass\ndefault = 1\n",
         );
         assert_eq!(defs.plain_functions, HashSet::from(["f".to_string()]));
-        assert_eq!(defs.coroutine_functions, HashSet::from(["g".to_string()]));
+        assert_eq!(defs.coroutine_functions, HashSet::from(["g".to_string(), "h".to_string()]));
     }
 
     #[test]

@@ -545,7 +545,7 @@ impl<'t> Model<'t> {
     /// The names any scope of the file binds by an import of something `wanted` accepts (`t` for
     /// `import time as t` and `nap` for `from time import sleep as nap` when it accepts `time`
     /// and `time.sleep`): only through them can [`Model::resolve`] answer such an import, and
-    /// they are found without building scopes.
+    /// they are found from the import statements alone, without the scopes of the file.
     pub fn names_importing(&self, wanted: impl Fn(&str) -> bool) -> HashSet<String> {
         let mut names = HashSet::default();
         for &statement in &self.index.imports {
@@ -825,6 +825,8 @@ impl<'f> CalleeFilter<'f> {
                 let last = text(attribute, source);
                 self.functions.iter().any(|f| f.rsplit('.').next() == Some(last))
             }),
+            // A bare name reaches a function only through an import: the names resolution accepts
+            // unbound (`IMPORTABLE_BY_FIXES`) are modules, never called bare.
             "identifier" => self.imported.contains(text(callee, source)),
             // Parentheses and the like: left to name resolution.
             _ => true,

@@ -250,3 +250,31 @@ fn a_module_the_walk_skips_is_not_part_of_the_project() {
     ));
     assert!(out.contains(expected), "{out}");
 }
+
+#[test]
+fn an_imported_coroutine_dropped_in_plain_code_is_found_where_the_file_is_analysed() {
+    // main.py holds no `async def`; another transform's triggers (`async` and `get_event_loop`)
+    // have it analysed, and then missing-await looks at it too.
+    let dir = tree(&[
+        ("app/jobs.py", b"async def notify(user):\n    print(user)\n" as &[u8]),
+        (
+            "app/main.py",
+            b"import asyncio\nfrom jobs import notify\n\n\ndef main():\n    loop = asyncio.get_event_loop()\n    notify('ann')\n",
+        ),
+    ]);
+    let out = stdout(&asyncmod(&["check", "app"], dir.path()));
+    assert!(out.contains("app/main.py:7:5: missing-await `notify(...)`"), "{out}");
+}
+
+#[test]
+fn async_def_spelled_with_other_blanks_is_analysed() {
+    // Python accepts any blanks between `async` and `def`: the byte prefilter and the project
+    // index's line scan must too.
+    let dir = tree(&[
+        ("app/jobs.py", b"async\tdef notify(user):\n    print(user)\n" as &[u8]),
+        ("app/main.py", b"import subprocess\nfrom jobs import notify\n\n\nasync  def main():\n    subprocess.run(['ls'])\n    notify('ann')\n"),
+    ]);
+    let out = stdout(&asyncmod(&["check", "app"], dir.path()));
+    assert!(out.contains("app/main.py:6:5: blocking-call `subprocess.run(...)`"), "{out}");
+    assert!(out.contains("app/main.py:7:5: missing-await `notify(...)`"), "{out}");
+}

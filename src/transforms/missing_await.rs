@@ -29,6 +29,10 @@ impl Transform for MissingAwait {
         true
     }
 
+    fn runs_where_others_trigger(&self) -> bool {
+        true
+    }
+
     fn triggers(&self) -> &'static [&'static [&'static str]] {
         &[&["async def"]]
     }

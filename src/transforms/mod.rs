@@ -56,6 +56,14 @@ pub trait Transform: Sync {
         false
     }
 
+    /// Whether it also looks at every file another enabled transform's triggers let through,
+    /// though its own are absent: some of its findings need nothing of the file but an import
+    /// (another module's coroutine function called from plain code), and that file is analysed
+    /// anyway.
+    fn runs_where_others_trigger(&self) -> bool {
+        false
+    }
+
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>);
 }
 
