@@ -9,6 +9,7 @@
 
 use std::borrow::Borrow;
 use std::hash::Hash;
+use std::sync::{Mutex, MutexGuard};
 
 use rustc_hash::FxHashMap;
 
@@ -51,6 +52,47 @@ impl<K: Hash + Eq, V: Clone> Bounded<K, V> {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// A [`Bounded`] cache the threads of a run share. A lock poisoned by a panicking thread is used
+/// as it is: the cache only ever holds whole answers.
+pub struct Shared<K, V>(Mutex<Bounded<K, V>>);
+
+impl<K: Hash + Eq, V: Clone> Shared<K, V> {
+    pub fn new(limit: usize) -> Shared<K, V> {
+        Shared(Mutex::new(Bounded::new(limit)))
+    }
+
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.lock().get(key)
+    }
+
+    pub fn insert(&self, key: K, value: V) {
+        self.lock().insert(key, value);
+    }
+
+    /// The cached value of `key`, or `make`'s, cached (under one lock: `make` must be quick).
+    pub fn get_or_insert_with<Q>(&self, key: &Q, make: impl FnOnce() -> V) -> V
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let mut cache = self.lock();
+        if let Some(value) = cache.get(key) {
+            return value;
+        }
+        let value = make();
+        cache.insert(key.to_owned(), value.clone());
+        value
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Bounded<K, V>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

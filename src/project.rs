@@ -13,12 +13,12 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use tree_sitter::Node;
 
 use crate::blocking;
-use crate::cache::Bounded;
+use crate::cache::Shared;
 use crate::config::Settings;
 use crate::definitions::CallKind;
 use crate::semantic::{Model, Resolved};
@@ -303,12 +303,12 @@ enum Members {
     Listed(HashSet<PathBuf>),
     /// Whatever this says of a normalized path (asked of the file system, so that no list of a
     /// large run's files is held); the recent answers are kept.
-    Asked { is_member: Box<dyn Fn(&Path) -> bool + Send + Sync>, answers: Mutex<Bounded<PathBuf, bool>> },
+    Asked { is_member: Box<dyn Fn(&Path) -> bool + Send + Sync>, answers: Shared<PathBuf, bool> },
 }
 
 /// The caches of the project (summaries, scans, answers) hold the modules asked for most
 /// recently, up to twice this many each (four times as many answers; see
-/// [`Bounded`]); what is needed again later is worked out again. Memory stays flat however large
+/// [`crate::cache::Bounded`]); what is needed again later is worked out again. Memory stays flat however large
 /// the run: a run's modules mostly import their neighbours, which the walk visits together, and
 /// the few modules everything imports stay. (With 512, the python corpus of the benchmark needed 94
 /// summaries and eight copies of it filled all 512, 5 MB more at the peak; with 32, one copy
@@ -319,15 +319,15 @@ const KEPT: usize = 32;
 pub struct Project {
     members: Members,
     settings: Settings,
-    modules: Mutex<Bounded<PathBuf, Slot>>,
-    scans: Mutex<Bounded<PathBuf, Arc<Scan>>>,
+    modules: Shared<PathBuf, Slot>,
+    scans: Shared<PathBuf, Arc<Scan>>,
     /// Whether a module may block, through its own imports or those of the modules it imports.
-    may_block: Mutex<Bounded<PathBuf, bool>>,
+    may_block: Shared<PathBuf, bool>,
     /// The top-level modules of the blocking catalogue (`subprocess`, `os`, ...).
     blocking_modules: HashSet<String>,
     /// Answers of [`Project::blocking_chain`], by module and function: many coroutines call the
     /// same helpers.
-    chains: Mutex<Bounded<FunctionKey, Option<Vec<String>>>>,
+    chains: Shared<FunctionKey, Option<Vec<String>>>,
     parsed: AtomicUsize,
 }
 
@@ -346,8 +346,7 @@ impl Project {
     /// The project made of the files for which `is_member` holds, asked with normalized paths
     /// (`pkg/util.py`, `/abs/pkg/__init__.py`) as imports are resolved. Nothing is read yet.
     pub fn asking(is_member: impl Fn(&Path) -> bool + Send + Sync + 'static, settings: &Settings) -> Project {
-        let members =
-            Members::Asked { is_member: Box::new(is_member), answers: Mutex::new(Bounded::new(4 * KEPT)) };
+        let members = Members::Asked { is_member: Box::new(is_member), answers: Shared::new(4 * KEPT) };
         Project::with_members(members, settings)
     }
 
@@ -355,11 +354,11 @@ impl Project {
         Project {
             members,
             settings: settings.clone(),
-            modules: Mutex::new(Bounded::new(KEPT)),
-            scans: Mutex::new(Bounded::new(KEPT)),
-            may_block: Mutex::new(Bounded::new(4 * KEPT)),
+            modules: Shared::new(KEPT),
+            scans: Shared::new(KEPT),
+            may_block: Shared::new(4 * KEPT),
             blocking_modules: blocking::catalogue_modules(settings),
-            chains: Mutex::new(Bounded::new(4 * KEPT)),
+            chains: Shared::new(4 * KEPT),
             parsed: AtomicUsize::new(0),
         }
     }
@@ -370,13 +369,7 @@ impl Project {
     }
 
     fn slot(&self, module: &Path) -> Slot {
-        let mut modules = self.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(slot) = modules.get(module) {
-            return slot;
-        }
-        let slot = Slot::default();
-        modules.insert(module.to_path_buf(), slot.clone());
-        slot
+        self.modules.get_or_insert_with(module, Slot::default)
     }
 
     /// The summary of the file being analysed, built from its parsed model (once, while cached).
@@ -452,8 +445,7 @@ impl Project {
 
     /// The byte scan of `module` (once, while cached).
     fn scan(&self, module: &Path) -> Arc<Scan> {
-        let known = self.scans.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module);
-        if let Some(scan) = known {
+        if let Some(scan) = self.scans.get(module) {
             return scan;
         }
         let scan = Arc::new(match std::fs::read(module) {
@@ -473,16 +465,14 @@ impl Project {
             }
             Err(_) => Scan::default(),
         });
-        let mut scans = self.scans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        scans.insert(module.to_path_buf(), scan.clone());
+        self.scans.insert(module.to_path_buf(), scan.clone());
         scan
     }
 
     /// Whether `module` imports something that blocks, itself or through the modules of the run
     /// it imports (any depth), by byte scans only.
     fn may_block(&self, module: &Path, visiting: &mut HashSet<PathBuf>) -> bool {
-        let known = self.may_block.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(module);
-        if let Some(known) = known {
+        if let Some(known) = self.may_block.get(module) {
             return known;
         }
         if !visiting.insert(module.to_path_buf()) {
@@ -492,8 +482,7 @@ impl Project {
         let answer = scan.may_block_itself || scan.imports.iter().any(|m| self.may_block(m, visiting));
         // A "no" found inside a cycle may be partial; a "yes", or the answer of a whole search, is not.
         if answer || visiting.len() == 1 {
-            let mut may_block = self.may_block.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            may_block.insert(module.to_path_buf(), answer);
+            self.may_block.insert(module.to_path_buf(), answer);
         }
         visiting.remove(module);
         answer
@@ -561,12 +550,10 @@ impl Project {
         match &self.members {
             Members::Listed(files) => files.contains(path),
             Members::Asked { is_member, answers } => {
-                let known = answers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(path);
-                if let Some(known) = known {
+                if let Some(known) = answers.get(path) {
                     return known;
                 }
                 let answer = is_member(path);
-                let mut answers = answers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 answers.insert(path.to_path_buf(), answer);
                 answer
             }
@@ -578,15 +565,13 @@ impl Project {
     /// Recursion in the call graph is harmless: each function is visited once per question.
     pub fn blocking_chain(&self, function: &FunctionRef) -> Option<Vec<String>> {
         let key = (normalize(&function.module), function.name.clone());
-        let known = self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&key);
-        if let Some(known) = known {
+        if let Some(known) = self.chains.get(&key) {
             return known;
         }
         // The answer of a whole search is exact (a cycle cut short is explored from where it
         // started), so it may be kept; answers for the functions visited on the way may not.
         let chain = self.chain_from(function, &|f| f.blocking_call.as_deref(), &mut HashSet::new(), 0);
-        let mut chains = self.chains.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        chains.insert(key, chain.clone());
+        self.chains.insert(key, chain.clone());
         chain
     }
 

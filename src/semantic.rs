@@ -567,17 +567,7 @@ impl<'t> Model<'t> {
     /// Whether any scope of the file imports something from a top-level module `wanted` accepts
     /// (relative imports never match).
     pub fn imports_any(&self, wanted: impl Fn(&str) -> bool) -> bool {
-        self.index.imports.iter().any(|&statement| {
-            let mut scope = Scope::default();
-            if kind(statement) == "import_statement" {
-                self.bind_import(statement, &mut scope);
-            } else {
-                self.bind_import_from(statement, &mut scope);
-            }
-            scope.bindings.values().flatten().any(|b| {
-                matches!(b, Binding::Import(i) if wanted(i.qualified.split('.').next().unwrap_or_default()))
-            })
-        })
+        !self.names_importing(|qualified| wanted(qualified.split('.').next().unwrap_or_default())).is_empty()
     }
 
     /// Whether the scope that `scope` opens (a function, lambda, class or comprehension) binds
