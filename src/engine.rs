@@ -315,7 +315,7 @@ pub fn fix_parsing(
     }
     // Keeping the last tree beside each new one costs memory in proportion to the file: worth it
     // for ordinary files, not for generated giants (a 50 MB file peaked at 4.2 GB instead of 2.7).
-    let _reuse = (source.len() <= REUSE_TREES_UP_TO).then(syntax::TreeReuse::start);
+    let reuse = (source.len() <= REUSE_TREES_UP_TO).then(syntax::TreeReuse::start);
     // Only a file with a fix to apply needs its style (and the parse of the whole file for it).
     let style = LazyStyle::new(source, None);
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
@@ -369,7 +369,10 @@ pub fn fix_parsing(
                 }
             }
         }
-        // A rewrite that passed verification parses, so this cannot fail.
+        // A rewrite that passed verification parses, so this cannot fail. Applying it parsed the
+        // whole new text, and while trees are reused that parse is at hand: analysing the text
+        // whole then costs no parse, where its slices would be parsed afresh.
+        let parsing = if reuse.is_some() { Parsing::Whole } else { parsing };
         findings = analyze_parsing(path, &current, settings, transforms, project, parsing)?;
     }
     let mut remaining = report(&current, &findings, settings);
