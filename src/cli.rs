@@ -670,16 +670,16 @@ fn process(
             }
         },
     };
+    let job = engine::Job::new(path, settings, transforms).in_project(project);
     if mode == Mode::Check {
         // Tree-sitter accepts some invalid code (Python 2 prints) without an error node: check
         // with the strict parser before offering fixes.
-        let checked = engine::analyze_in_project(path, &file.text, settings, transforms, Some(project))
-            .and_then(|findings| {
-                if findings.iter().any(|f| f.fix.is_some()) {
-                    verify::parses(&file.text)?;
-                }
-                Ok(findings)
-            });
+        let checked = job.analyze(&file.text).and_then(|findings| {
+            if findings.iter().any(|f| f.fix.is_some()) {
+                verify::parses(&file.text)?;
+            }
+            Ok(findings)
+        });
         let findings = match checked {
             Ok(findings) => findings,
             Err(e) => {
@@ -694,15 +694,13 @@ fn process(
                 .map(|f| f.fix.as_ref().and_then(|_| engine::apply_alone(path, &file.text, f).ok()))
                 .collect();
             if detail == Detail::AloneAndFixed {
-                result.fixed = engine::fix_in_project(path, &file.text, settings, transforms, Some(project))
-                    .ok()
-                    .and_then(|o| o.fixed);
+                result.fixed = job.fix(&file.text).ok().and_then(|o| o.fixed);
             }
             result.source = Some(file.text.clone());
         }
         return result;
     }
-    let outcome = match engine::fix_in_project(path, &file.text, settings, transforms, Some(project)) {
+    let outcome = match job.fix(&file.text) {
         Ok(outcome) => outcome,
         Err(e) => {
             result.error = Some(syntax_error(e));

@@ -46,27 +46,67 @@ const REUSE_TREES_UP_TO: usize = 8 << 20;
 /// Fixes whose edits overlap land in later passes; this bounds the passes.
 const MAX_PASSES: usize = 64;
 
-/// Runs `transforms` over `source` and returns the findings that no comment suppresses, in source
-/// order. A file tree-sitter cannot parse has none: it has a syntax error (Ruff's parser
-/// confirms) or is beyond tree-sitter.
+/// What one file is analysed or fixed with: its path, settings and transforms, the project whose
+/// other modules the transforms may ask about, and how much of the file to parse.
+#[derive(Clone, Copy)]
+pub struct Job<'a> {
+    pub path: &'a Path,
+    pub settings: &'a Settings,
+    pub transforms: &'a [&'a dyn Transform],
+    /// `None` when a file is analysed on its own.
+    pub project: Option<&'a Project>,
+    pub parsing: Parsing,
+}
+
+impl<'a> Job<'a> {
+    /// A file on its own, parsed as [`Parsing::default`] says.
+    pub fn new(path: &'a Path, settings: &'a Settings, transforms: &'a [&'a dyn Transform]) -> Job<'a> {
+        Job { path, settings, transforms, project: None, parsing: Parsing::default() }
+    }
+
+    /// A file of a run, whose transforms may ask `project` about other modules.
+    pub fn in_project(self, project: &'a Project) -> Job<'a> {
+        Job { project: Some(project), ..self }
+    }
+
+    pub fn parsing(self, parsing: Parsing) -> Job<'a> {
+        Job { parsing, ..self }
+    }
+
+    /// Runs the transforms over `source` and returns the findings that no comment suppresses, in
+    /// source order. A file tree-sitter cannot parse has none: it has a syntax error (Ruff's
+    /// parser confirms) or is beyond tree-sitter.
+    pub fn analyze(&self, source: &str) -> Result<Vec<Finding>, Unanalysable> {
+        analyze_job(self, source)
+    }
+
+    /// Applies every applicable fix, pass after pass, to a fixed point. Refuses (and reports) a
+    /// fix whose result does not parse or puts an `await` where Python rejects it.
+    pub fn fix(&self, source: &str) -> Result<FixOutcome, Unanalysable> {
+        fix_job(self, source, &mut |_| {})
+    }
+
+    /// [`Job::fix`], calling `after_pass` with the text after each pass that landed fixes. A fix
+    /// of one pass may enable a fix of another transform in the next (a request moved to a thread
+    /// becomes an awaited call that can be gathered), so checks of what a pass may touch look at
+    /// each pass alone.
+    pub fn fix_observed(
+        &self,
+        source: &str,
+        after_pass: &mut dyn FnMut(&str),
+    ) -> Result<FixOutcome, Unanalysable> {
+        fix_job(self, source, after_pass)
+    }
+}
+
+/// [`Job::analyze`] for a file on its own.
 pub fn analyze(
     path: &Path,
     source: &str,
     settings: &Settings,
     transforms: &[&dyn Transform],
 ) -> Result<Vec<Finding>, Unanalysable> {
-    analyze_in_project(path, source, settings, transforms, None)
-}
-
-/// [`analyze`] for a file of a run, whose transforms may ask `project` about other modules.
-pub fn analyze_in_project(
-    path: &Path,
-    source: &str,
-    settings: &Settings,
-    transforms: &[&dyn Transform],
-    project: Option<&Project>,
-) -> Result<Vec<Finding>, Unanalysable> {
-    analyze_parsing(path, source, settings, transforms, project, Parsing::default())
+    Job::new(path, settings, transforms).analyze(source)
 }
 
 /// How much of a file the analysis parses.
@@ -89,15 +129,8 @@ impl Default for Parsing {
     }
 }
 
-/// [`analyze_in_project`], parsing as `parsing` says.
-pub fn analyze_parsing(
-    path: &Path,
-    source: &str,
-    settings: &Settings,
-    transforms: &[&dyn Transform],
-    project: Option<&Project>,
-    parsing: Parsing,
-) -> Result<Vec<Finding>, Unanalysable> {
+fn analyze_job(job: &Job<'_>, source: &str) -> Result<Vec<Finding>, Unanalysable> {
+    let Job { path, settings, transforms, project, parsing } = *job;
     // A transform none of whose trigger strings the file holds can find nothing in it: it is
     // not run, and the slice keeps nothing for it.
     let transforms = &prefilter::matching(source.as_bytes(), transforms)[..];
@@ -263,53 +296,23 @@ pub struct FixOutcome {
     pub remaining: Vec<Reported>,
 }
 
-/// Applies every applicable fix, pass after pass, to a fixed point. Refuses (and reports) a fix
-/// whose result does not parse or puts an `await` where Python rejects it.
+/// [`Job::fix`] for a file on its own.
 pub fn fix(
     path: &Path,
     source: &str,
     settings: &Settings,
     transforms: &[&dyn Transform],
 ) -> Result<FixOutcome, Unanalysable> {
-    fix_in_project(path, source, settings, transforms, None)
+    Job::new(path, settings, transforms).fix(source)
 }
 
-/// [`fix`] for a file of a run, whose transforms may ask `project` about other modules.
-pub fn fix_in_project(
-    path: &Path,
+fn fix_job(
+    job: &Job<'_>,
     source: &str,
-    settings: &Settings,
-    transforms: &[&dyn Transform],
-    project: Option<&Project>,
-) -> Result<FixOutcome, Unanalysable> {
-    fix_observed(path, source, settings, transforms, project, &mut |_| {})
-}
-
-/// [`fix_in_project`], calling `after_pass` with the text after each pass that landed fixes. A fix
-/// of one pass may enable a fix of another transform in the next (a request moved to a thread
-/// becomes an awaited call that can be gathered), so checks of what a pass may touch look at each
-/// pass alone.
-pub fn fix_observed(
-    path: &Path,
-    source: &str,
-    settings: &Settings,
-    transforms: &[&dyn Transform],
-    project: Option<&Project>,
     after_pass: &mut dyn FnMut(&str),
 ) -> Result<FixOutcome, Unanalysable> {
-    fix_parsing(path, source, settings, transforms, project, Parsing::default(), after_pass)
-}
-
-/// [`fix_observed`], parsing as `parsing` says.
-pub fn fix_parsing(
-    path: &Path,
-    source: &str,
-    settings: &Settings,
-    transforms: &[&dyn Transform],
-    project: Option<&Project>,
-    parsing: Parsing,
-    after_pass: &mut dyn FnMut(&str),
-) -> Result<FixOutcome, Unanalysable> {
+    let path = job.path;
+    let settings = job.settings;
     if let Some(line) = crate::source::lone_carriage_return_line(source.as_bytes()) {
         return Err(Unanalysable::LoneCarriageReturn { line });
     }
@@ -320,7 +323,7 @@ pub fn fix_parsing(
     let style = LazyStyle::new(source, None);
     let is_package_init = path.file_name().is_some_and(|n| n == "__init__.py");
     let mut current = source.to_string();
-    let mut findings = analyze_parsing(path, &current, settings, transforms, project, parsing)?;
+    let mut findings = job.analyze(&current)?;
     let mut applied: BTreeMap<&'static str, usize> = BTreeMap::new();
     // (transform, text the finding covered, why): fixes that failed verification.
     let mut refused: Vec<(&'static str, String, String)> = Vec::new();
@@ -372,8 +375,8 @@ pub fn fix_parsing(
         // A rewrite that passed verification parses, so this cannot fail. Applying it parsed the
         // whole new text, and while trees are reused that parse is at hand: analysing the text
         // whole then costs no parse, where its slices would be parsed afresh.
-        let parsing = if reuse.is_some() { Parsing::Whole } else { parsing };
-        findings = analyze_parsing(path, &current, settings, transforms, project, parsing)?;
+        let parsing = if reuse.is_some() { Parsing::Whole } else { job.parsing };
+        findings = job.parsing(parsing).analyze(&current)?;
     }
     let mut remaining = report(&current, &findings, settings);
     for (reported, finding) in remaining.iter_mut().zip(&findings) {

@@ -535,7 +535,8 @@ fn check_text(path: &Path, input: &str, settings: &Settings) -> Result<(), Strin
     let misplaced_before = guarded("verify::misplaced_awaits(input)", || verify::misplaced_awaits(input))?;
     let mut passes: Vec<String> = Vec::new();
     let outcome = guarded("engine::fix", || {
-        engine::fix_observed(path, input, settings, &enabled, None, &mut |text| passes.push(text.to_string()))
+        engine::Job::new(path, settings, &enabled)
+            .fix_observed(input, &mut |text| passes.push(text.to_string()))
     })?;
 
     // Property 2: an input that does not parse is never rewritten.

@@ -131,8 +131,9 @@ fn fixture_settings(text: &str) -> Settings {
 /// Findings and fixes of `source`, parsed as `parsing` says, as comparable text.
 fn outcome(path: &Path, source: &str, settings: &Settings, parsing: Parsing) -> String {
     let enabled = transforms::enabled(settings);
-    let findings = engine::analyze_parsing(path, source, settings, &enabled, None, parsing);
-    let fixed = engine::fix_parsing(path, source, settings, &enabled, None, parsing, &mut |_| {});
+    let job = engine::Job::new(path, settings, &enabled).parsing(parsing);
+    let findings = job.analyze(source);
+    let fixed = job.fix(source);
     format!("{findings:#?}\n{fixed:#?}")
 }
 
