@@ -67,7 +67,8 @@ fn occurs(bytes: &[u8], needle: &str) -> bool {
     })
 }
 
-/// How many bytes of blanks (spaces, tabs, form feeds, backslash continuations) `bytes` starts with.
+/// How many bytes of blanks (spaces, tabs, form feeds, backslash continuations) `bytes` starts
+/// with.
 fn blank_length(bytes: &[u8]) -> usize {
     let mut at = 0;
     loop {

@@ -308,11 +308,11 @@ enum Members {
 
 /// The caches of the project (summaries, scans, answers) hold the modules asked for most
 /// recently, up to twice this many each (four times as many answers; see
-/// [`crate::cache::Bounded`]); what is needed again later is worked out again. Memory stays flat however large
-/// the run: a run's modules mostly import their neighbours, which the walk visits together, and
-/// the few modules everything imports stay. (With 512, the python corpus of the benchmark needed 94
-/// summaries and eight copies of it filled all 512, 5 MB more at the peak; with 32, one copy
-/// parses 112 and no copy count holds more than 64.)
+/// [`crate::cache::Bounded`]); what is needed again later is worked out again. Memory stays flat
+/// however large the run: a run's modules mostly import their neighbours, which the walk visits
+/// together, and the few modules everything imports stay. (With 512, the python corpus of the
+/// benchmark needed 94 summaries and eight copies of it filled all 512, 5 MB more at the peak;
+/// with 32, one copy parses 112 and no copy count holds more than 64.)
 const KEPT: usize = 32;
 
 /// The modules of one run and, filled lazily, their summaries.
