@@ -1,53 +1,69 @@
-use std::ffi::c_void;
 use std::process::ExitCode;
 
-// Parsing allocates every syntax node: mimalloc's thread-local free lists beat glibc's malloc
-// there, for Rust and (through `set_allocator`) for tree-sitter's C code alike.
+// One allocator for Rust and (through `tree_sitter::set_allocator`) for tree-sitter's C code.
+//
+// jemalloc with a single arena: the workers share the memory they free, so a run's peak is the
+// most they hold together. An allocator that keeps freed memory per thread (mimalloc, glibc's
+// arenas, jemalloc's default of four arenas per core) lets each worker keep what its own largest
+// files needed, and the peak then rises with the length of the run (README, Performance). Each
+// thread still has its cache of small blocks, so the speed is the same. Freed pages go back to
+// the system after 100 ms.
+#[cfg(not(windows))]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// `mi_option_purge_delay` in `mimalloc.h` (the Rust bindings do not name it).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-/// How long freed memory may stay resident, in milliseconds. mimalloc 3 waits a second, and on a
-/// long run the memory of files already processed piles up meanwhile (scanning 99k files, RSS
-/// climbs to 46 MB in saw-teeth); after 10 ms it stays between 13 and 20 MB.
-const PURGE_DELAY_MS: std::ffi::c_long = 10;
+/// Read by jemalloc before `main` (as `malloc_conf`; the crate prefixes its symbols).
+/// `MALLOC_CONF`-style settings in `_RJEM_MALLOC_CONF` still override it.
+#[cfg(not(windows))]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static JEMALLOC_CONF: Option<&'static std::ffi::c_char> =
+    // SAFETY: a pointer to the first byte of a static, nul-terminated string.
+    Some(unsafe { &*c"narenas:1,dirty_decay_ms:100,muzzy_decay_ms:0".as_ptr() });
 
 fn main() -> ExitCode {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: called first thing in `main`, before any thread starts (the option is a plain
-        // global that mimalloc reads when it purges).
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
+    #[cfg(not(windows))]
+    {
+        let allocator = tree_sitter::Allocator {
+            malloc: jemalloc::malloc,
+            calloc: jemalloc::calloc,
+            realloc: jemalloc::realloc,
+            free: jemalloc::free,
+        };
+        // SAFETY: called once, before any other tree-sitter call, with one allocator family whose
+        // functions return malloc-aligned memory and never null (they abort instead, as
+        // tree-sitter's own defaults do).
+        unsafe { tree_sitter::set_allocator(Some(allocator)) };
     }
-    let allocator =
-        tree_sitter::Allocator { malloc: ts_malloc, calloc: ts_calloc, realloc: ts_realloc, free: ts_free };
-    // SAFETY: called once, before any other tree-sitter call, with one allocator family whose
-    // functions return malloc-aligned memory and never null (they abort instead, as tree-sitter's
-    // own defaults do).
-    unsafe { tree_sitter::set_allocator(Some(allocator)) };
     asyncmod::cli::main()
 }
 
-fn or_abort(pointer: *mut c_void, size: usize) -> *mut c_void {
-    if pointer.is_null() && size > 0 {
-        eprintln!("error: out of memory allocating {size} bytes");
-        std::process::abort();
+/// tree-sitter's allocation functions, on jemalloc.
+#[cfg(not(windows))]
+mod jemalloc {
+    use std::ffi::c_void;
+    use tikv_jemalloc_sys as sys;
+
+    fn or_abort(pointer: *mut c_void, size: usize) -> *mut c_void {
+        if pointer.is_null() && size > 0 {
+            eprintln!("error: out of memory allocating {size} bytes");
+            std::process::abort();
+        }
+        pointer
     }
-    pointer
-}
 
-unsafe extern "C" fn ts_malloc(size: usize) -> *mut c_void {
-    or_abort(unsafe { libmimalloc_sys::mi_malloc(size) }, size)
-}
+    pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
+        or_abort(unsafe { sys::malloc(size) }, size)
+    }
 
-unsafe extern "C" fn ts_calloc(count: usize, size: usize) -> *mut c_void {
-    or_abort(unsafe { libmimalloc_sys::mi_calloc(count, size) }, count.saturating_mul(size))
-}
+    pub unsafe extern "C" fn calloc(count: usize, size: usize) -> *mut c_void {
+        or_abort(unsafe { sys::calloc(count, size) }, count.saturating_mul(size))
+    }
 
-unsafe extern "C" fn ts_realloc(pointer: *mut c_void, size: usize) -> *mut c_void {
-    or_abort(unsafe { libmimalloc_sys::mi_realloc(pointer, size) }, size)
-}
+    pub unsafe extern "C" fn realloc(pointer: *mut c_void, size: usize) -> *mut c_void {
+        or_abort(unsafe { sys::realloc(pointer, size) }, size)
+    }
 
-unsafe extern "C" fn ts_free(pointer: *mut c_void) {
-    unsafe { libmimalloc_sys::mi_free(pointer) }
+    pub unsafe extern "C" fn free(pointer: *mut c_void) {
+        unsafe { sys::free(pointer) }
+    }
 }
