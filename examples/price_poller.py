@@ -26,8 +26,9 @@ REQUEST_SPACING = 0.5
 def load_watchlist(path: str) -> list[str]:
     """Read SKUs from a file, retrying while the config volume is mounting.
 
-    Called once at startup, before the event loop exists, so blocking here is
-    fine (and asyncmod leaves it alone).
+    A plain function, so asyncmod leaves its `time.sleep` as it is. But `main`,
+    which calls it at startup, is a coroutine: the event loop is already running
+    there and the retries would freeze it, so asyncmod moves that call to a thread.
     """
     for attempt in range(5):
         try:

@@ -206,11 +206,88 @@ pub(crate) fn named_as_state_change(file: &FileContext, call: Node) -> bool {
     last.is_some_and(|last| names_a_state_change(file.text(last)))
 }
 
+/// Text that starts work concurrently, as a branch beside a sequential one would hold it.
+const CONCURRENT_MARKERS: &[&str] =
+    &["gather(", "TaskGroup(", "create_task(", "ensure_future(", "as_completed(", "start_soon("];
+
+/// Whether `node` is in a branch of an `if` whose other branch runs things concurrently
+/// (`if sequential: for c in clients: await c.start()` / `else: await asyncio.gather(...)`): the
+/// author chose the sequential branch on purpose, so it is left alone.
+pub(crate) fn beside_concurrent_branch(file: &FileContext, node: Node) -> bool {
+    let mut child = node;
+    while let Some(parent) = child.parent() {
+        match parent.kind() {
+            "function_definition" | "lambda" | "class_definition" => return false,
+            "if_statement" => {
+                let mut cursor = parent.walk();
+                let branches = parent.children(&mut cursor).filter(|branch| {
+                    branch.kind() == "block"
+                        || branch.kind() == "elif_clause"
+                        || branch.kind() == "else_clause"
+                });
+                let concurrent_sibling = branches
+                    .filter(|branch| branch.id() != child.id())
+                    .any(|branch| CONCURRENT_MARKERS.iter().any(|m| file.text(branch).contains(m)));
+                if concurrent_sibling {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        child = parent;
+    }
+    false
+}
+
+/// Functions that read an answer from the terminal (`input`, `getpass.getpass`,
+/// `aioconsole.ainput`, prompt_toolkit's `prompt_async`): two prompts started at once interleave,
+/// and the answers may land in the wrong variables.
+const TERMINAL_INPUT: &[&str] = &["ainput", "getpass", "input", "prompt", "prompt_async"];
+
+/// Whether the awaited `call` reads from the terminal: its callee is [one that
+/// does](TERMINAL_INPUT), or it runs one in a thread (`asyncio.to_thread(input, ...)`,
+/// `loop.run_in_executor(None, getpass.getpass, ...)`, through `functools.partial` too).
+pub(crate) fn reads_the_terminal(file: &FileContext, call: Node) -> bool {
+    let mut call = call;
+    loop {
+        let Some(function) = call.child_by_field_name("function") else { return false };
+        let last = match function.kind() {
+            "identifier" => function,
+            "attribute" => match function.child_by_field_name("attribute") {
+                Some(last) => last,
+                None => return false,
+            },
+            _ => return false,
+        };
+        // The function a thread runs: the first argument, or the second for run_in_executor.
+        let runs = match file.text(last) {
+            name if TERMINAL_INPUT.contains(&name) => return true,
+            "to_thread" | "partial" => 0,
+            "run_in_executor" => 1,
+            _ => return false,
+        };
+        let arguments = statements::arguments(call);
+        let Some(runs) = arguments.get(runs).filter(|a| a.kind() != "keyword_argument") else { return false };
+        match runs.kind() {
+            "call" => call = *runs,
+            "identifier" | "attribute" => {
+                let name = file.text(*runs).rsplit('.').next().unwrap_or_default();
+                return TERMINAL_INPUT.contains(&name);
+            }
+            _ => return false,
+        }
+    }
+}
+
 /// Why the awaited `call` may not be started before the awaits that precede it, if it may not:
-/// it [runs in order](runs_in_order), or evaluating its callee or arguments may have a side effect.
+/// it [runs in order](runs_in_order), it reads from the terminal, or evaluating its callee or
+/// arguments may have a side effect.
 pub(crate) fn not_startable_early(file: &FileContext, call: Node) -> Option<String> {
     if runs_in_order(file, call) {
         return Some("its order is the point".to_string());
+    }
+    if reads_the_terminal(file, call) {
+        return Some("it reads from the terminal, and prompts must come one at a time".to_string());
     }
     let function = call.child_by_field_name("function")?;
     if let Some(why) = side_effect(file, function) {
@@ -378,39 +455,50 @@ pub(crate) enum Built {
 /// What the plain name `collection` is built as in the function around `at`: every binding of
 /// it there is `name = []` / `list(...)` / a list comprehension (or the dict equivalents).
 pub(crate) fn built_as(file: &FileContext, collection: Node, at: Node) -> Option<Built> {
+    let bindings = bindings_in_function(file, collection, at)?;
+    let first = (*bindings.first()?)?;
+    bindings.iter().all(|b| *b == Some(first)).then_some(first)
+}
+
+/// Whether some binding of the plain name `collection` in the function around `at` builds a list
+/// or dict there (`users = {u.id: u for u in users}`, even when `users` is also a parameter):
+/// the function may pass its own container to calls that fill it.
+pub(crate) fn may_be_built_here(file: &FileContext, collection: Node, at: Node) -> bool {
+    bindings_in_function(file, collection, at).is_some_and(|b| b.iter().any(Option::is_some))
+}
+
+/// Each binding of the plain name `collection` in the function around `at`, as what it builds
+/// (`None`: a binding of any other kind, such as a parameter or a loop variable).
+fn bindings_in_function(file: &FileContext, collection: Node, at: Node) -> Option<Vec<Option<Built>>> {
     if collection.kind() != "identifier" {
         return None;
     }
     let name = file.text(collection);
     let function =
         std::iter::successors(Some(at), |n| n.parent()).find(|n| n.kind() == "function_definition")?;
-    let mut built = None;
+    let mut bindings = Vec::new();
     for occurrence in syntax::descendants(function, |n| n.kind() == "identifier" && file.text(n) == name) {
-        let parent = occurrence.parent()?;
+        let Some(parent) = occurrence.parent() else { continue };
         let is_assigned =
             parent.kind() == "assignment" && parent.child_by_field_name("left") == Some(occurrence);
         if is_assigned {
-            let value = parent.child_by_field_name("right")?;
-            let kind = match value.kind() {
-                "list" | "list_comprehension" => Built::List,
-                "dictionary" | "dictionary_comprehension" => Built::Dict,
+            let built = parent.child_by_field_name("right").and_then(|value| match value.kind() {
+                "list" | "list_comprehension" => Some(Built::List),
+                "dictionary" | "dictionary_comprehension" => Some(Built::Dict),
                 "call" => {
                     let builtin = value
                         .child_by_field_name("function")
                         .map(|f| file.text(f))
                         .filter(|f| file.model.resolve(f, value) == Resolved::Unbound);
                     match builtin {
-                        Some("list") => Built::List,
-                        Some("dict") => Built::Dict,
-                        _ => return None,
+                        Some("list") => Some(Built::List),
+                        Some("dict") => Some(Built::Dict),
+                        _ => None,
                     }
                 }
-                _ => return None,
-            };
-            if built.is_some_and(|b| b != kind) {
-                return None;
-            }
-            built = Some(kind);
+                _ => None,
+            });
+            bindings.push(built);
             continue;
         }
         let binds_otherwise = matches!(
@@ -434,10 +522,10 @@ pub(crate) fn built_as(file: &FileContext, collection: Node, at: Node) -> Option
         ) && parent.child_by_field_name("right") != Some(occurrence)
             && parent.child_by_field_name("value") != Some(occurrence);
         if binds_otherwise {
-            return None;
+            bindings.push(None);
         }
     }
-    built
+    Some(bindings)
 }
 
 /// Names bound by walrus expressions inside `node`.

@@ -65,6 +65,9 @@ impl Transform for LoopAwaits {
                 _ => self.comprehension(file, node),
             };
             let Some(shape) = analysed else { continue };
+            if concurrency::beside_concurrent_branch(file, node) {
+                continue;
+            }
             let finding = file.finding(
                 ID,
                 node,
@@ -277,13 +280,17 @@ impl LoopAwaits {
                  reads it): a call may read it, and a gather does not set it item by item"
             )));
         }
+        // Prompts in a loop are a dialogue, not a missed chance to run things at once.
+        if concurrency::reads_the_terminal(file, call) {
+            return None;
+        }
         if let Some(why) = concurrency::not_startable_early(file, call) {
             return Some(Err(format!("the call cannot start early: {why}")));
         }
         let shared_list = statements::arguments(call)
             .into_iter()
             .map(|argument| statements::keyword(file, argument).map_or(argument, |(_, value)| value))
-            .find(|value| concurrency::built_as(file, *value, call).is_some());
+            .find(|value| concurrency::may_be_built_here(file, *value, call));
         if let Some(list) = shared_list.filter(|_| !file.settings.gather_same_receiver) {
             return Some(Err(format!(
                 "every call gets `{}` (a list or dict built here), which a call may change while the others \

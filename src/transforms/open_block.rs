@@ -370,7 +370,15 @@ fn function_name(file: &FileContext, open_call: Node) -> String {
                 .and_then(|_| a.child_by_field_name("value")),
             _ => None,
         });
-        let mode = mode.or_else(|| args.get(1).copied().filter(|a| a.kind() == "string"));
+        // `open(path, mode)`, `io.open(path, mode)`, but `path.open(mode)` (pathlib, zipfile).
+        let module_function = open_call.child_by_field_name("function").is_none_or(|function| {
+            function.kind() != "attribute"
+                || function.child_by_field_name("object").is_some_and(|object| {
+                    matches!(file.text(object), "io" | "codecs" | "builtins" | "gzip" | "bz2" | "lzma")
+                })
+        });
+        let positional = if module_function { 1 } else { 0 };
+        let mode = mode.or_else(|| args.get(positional).copied().filter(|a| a.kind() == "string"));
         mode.is_some_and(|m| file.text(m).contains(['w', 'a', 'x', '+']))
     });
     let stem = if writes { "_write_file" } else { "_read_file" };

@@ -54,7 +54,7 @@ impl Transform for SequentialAwaits {
             let statements: Vec<Node> =
                 block.named_children(&mut cursor).filter(|s| s.kind() != "comment").collect();
             let Some(first) = statements.first() else { continue };
-            if file.model.context(*first) != Context::Async {
+            if file.model.context(*first) != Context::Async || concurrency::beside_concurrent_branch(file, block) {
                 continue;
             }
             let mut run: Vec<Step> = Vec::new();
@@ -151,7 +151,7 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
         .collect();
     let containers = values
         .iter()
-        .filter(|value| concurrency::built_as(file, **value, statement).is_some())
+        .filter(|value| concurrency::may_be_built_here(file, **value, statement))
         .map(|value| file.text(*value).to_string())
         .collect();
     let passed = values
