@@ -2,12 +2,13 @@ use std::process::ExitCode;
 
 // One allocator for Rust and (through `tree_sitter::set_allocator`) for tree-sitter's C code.
 //
-// jemalloc with a single arena: the workers share the memory they free, so a run's peak is the
-// most they hold together. An allocator that keeps freed memory per thread (mimalloc, glibc's
-// arenas, jemalloc's default of four arenas per core) lets each worker keep what its own largest
-// files needed, and the peak then rises with the length of the run (README, Performance). Each
-// thread still has its cache of small blocks, so the speed is the same. Freed pages go back to
-// the system after 100 ms.
+// jemalloc with one arena for every thread: the workers share the memory they free, so a run's
+// peak is the most they hold together. An allocator that keeps freed memory per thread
+// (mimalloc, glibc's arenas, jemalloc's default of four arenas per core) lets each worker keep
+// what its own largest files needed, and the peak then rises with the length of the run (README,
+// Performance). Each thread still has its cache of small blocks, so the speed is the same. Freed
+// pages go back to the system after about 100 ms (as the run goes on allocating: there is no
+// background thread). Windows uses the system allocator: tikv-jemalloc-sys does not support MSVC.
 #[cfg(not(windows))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

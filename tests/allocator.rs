@@ -9,7 +9,7 @@ mod common;
 use common::{stderr, tree};
 
 #[test]
-fn the_binary_allocates_from_one_jemalloc_arena_that_returns_pages_after_100_ms() {
+fn the_binary_runs_jemalloc_with_one_arena_and_a_100_ms_decay() {
     let dir = tree(&[("app.py", b"import time\n\n\nasync def main():\n    time.sleep(1)\n")]);
     // jemalloc prints its options at exit when asked to through its environment variable.
     let out = Command::new(env!("CARGO_BIN_EXE_asyncmod"))

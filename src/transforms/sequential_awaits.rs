@@ -54,7 +54,9 @@ impl Transform for SequentialAwaits {
             let statements: Vec<Node> =
                 block.named_children(&mut cursor).filter(|s| s.kind() != "comment").collect();
             let Some(first) = statements.first() else { continue };
-            if file.model.context(*first) != Context::Async || concurrency::beside_concurrent_branch(file, block) {
+            if file.model.context(*first) != Context::Async
+                || concurrency::beside_concurrent_branch(file, block)
+            {
                 continue;
             }
             let mut run: Vec<Step> = Vec::new();
