@@ -70,6 +70,15 @@ impl Transform for BlockingHelper {
                 );
                 continue;
             }
+            // Said first: a function that returns an awaitable likely builds it from asyncio (which
+            // the thread-bound check would name), and may block only on the path shown.
+            if call.parent().is_some_and(|p| p.kind() == "await") {
+                findings.push(finding.report_only(
+                    "its result is awaited, so it returns an awaitable, and it may block before it does (on the \
+                     path shown): make its blocking part async by hand",
+                ));
+                continue;
+            }
             if let Some(bound) = project.thread_bound_chain(&helper) {
                 findings.push(finding.report_only(format!(
                     "it also uses what only the event loop's thread or the main thread may use ({}), so it \
@@ -86,13 +95,6 @@ impl Transform for BlockingHelper {
                      use of its result into a plain function run with `asyncio.to_thread`, or make it async",
                     helper.name
                 )));
-                continue;
-            }
-            if call.parent().is_some_and(|p| p.kind() == "await") {
-                findings.push(finding.report_only(
-                    "its result is awaited, so it returns an awaitable after blocking: make its blocking part \
-                     async by hand",
-                ));
                 continue;
             }
             match to_thread::run_in_thread(file, call) {
