@@ -185,25 +185,25 @@ pub(crate) fn runs_in_order(file: &FileContext, call: Node) -> bool {
             return true;
         }
     }
-    let last = match function.kind() {
+    called_name(call).is_none_or(|last| ORDERED_CALLS.contains(&file.text(last)))
+}
+
+/// The name a call's callee ends with: `f` in `f(...)` and in `obj.f(...)`; `None` for a callee
+/// computed otherwise (`handlers[kind](...)`).
+fn called_name(call: Node) -> Option<Node> {
+    let function = call.child_by_field_name("function")?;
+    match function.kind() {
         "identifier" => Some(function),
         "attribute" => function.child_by_field_name("attribute"),
         _ => None,
-    };
-    last.is_none_or(|last| ORDERED_CALLS.contains(&file.text(last)))
+    }
 }
 
 /// Whether the awaited `call`'s name says it changes state (`save_order(...)`,
 /// `self.session_login()`): in a run of awaits a later call likely reads what it wrote. A loop
 /// calls it on a different item each time, so loops do not ask.
 pub(crate) fn named_as_state_change(file: &FileContext, call: Node) -> bool {
-    let Some(function) = call.child_by_field_name("function") else { return false };
-    let last = match function.kind() {
-        "identifier" => Some(function),
-        "attribute" => function.child_by_field_name("attribute"),
-        _ => None,
-    };
-    last.is_some_and(|last| names_a_state_change(file.text(last)))
+    called_name(call).is_some_and(|last| names_a_state_change(file.text(last)))
 }
 
 /// Text that starts work concurrently, as a branch beside a sequential one would hold it.
@@ -250,15 +250,7 @@ const TERMINAL_INPUT: &[&str] = &["ainput", "getpass", "input", "prompt", "promp
 pub(crate) fn reads_the_terminal(file: &FileContext, call: Node) -> bool {
     let mut call = call;
     loop {
-        let Some(function) = call.child_by_field_name("function") else { return false };
-        let last = match function.kind() {
-            "identifier" => function,
-            "attribute" => match function.child_by_field_name("attribute") {
-                Some(last) => last,
-                None => return false,
-            },
-            _ => return false,
-        };
+        let Some(last) = called_name(call) else { return false };
         // The function a thread runs: the first argument, or the second for run_in_executor.
         let runs = match file.text(last) {
             name if TERMINAL_INPUT.contains(&name) => return true,
