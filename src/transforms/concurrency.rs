@@ -272,14 +272,10 @@ pub(crate) fn reads_the_terminal(file: &FileContext, call: Node) -> bool {
 }
 
 /// Why the awaited `call` may not be started before the awaits that precede it, if it may not:
-/// it [runs in order](runs_in_order), it reads from the terminal, or evaluating its callee or
-/// arguments may have a side effect.
+/// it [runs in order](runs_in_order), or evaluating its callee or arguments may have a side effect.
 pub(crate) fn not_startable_early(file: &FileContext, call: Node) -> Option<String> {
     if runs_in_order(file, call) {
         return Some("its order is the point".to_string());
-    }
-    if reads_the_terminal(file, call) {
-        return Some("it reads from the terminal, and prompts must come one at a time".to_string());
     }
     let function = call.child_by_field_name("function")?;
     if let Some(why) = side_effect(file, function) {

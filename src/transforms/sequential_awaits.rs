@@ -140,6 +140,7 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
     if !target_ok
         || concurrency::side_effect(file, target).is_some()
         || concurrency::not_startable_early(file, call).is_some()
+        || concurrency::reads_the_terminal(file, call)
         || concurrency::named_as_state_change(file, call)
     {
         return None;
