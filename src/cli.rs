@@ -424,8 +424,10 @@ fn execute(
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let errors: Vec<&FileError> =
+    let mut errors: Vec<&FileError> =
         walk_errors.iter().chain(results.iter().filter_map(|r| r.error.as_ref())).collect();
+    // The walk reports errors as its threads meet them.
+    errors.sort_by_cached_key(|e| (e.path.clone(), e.to_string()));
     match (mode, format) {
         (Mode::Check, Format::Json) => {
             let files: Vec<(&Path, &[Reported])> =

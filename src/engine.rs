@@ -182,6 +182,7 @@ fn analyze_job(job: &Job<'_>, source: &str) -> Result<Vec<Finding>, Unanalysable
         style: &style,
         settings,
         project,
+        own_summary: Default::default(),
     };
     let mut findings = Vec::new();
     for transform in transforms {

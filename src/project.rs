@@ -265,6 +265,17 @@ pub struct FunctionRef {
     pub module: PathBuf,
     pub name: String,
     pub facts: Arc<ModuleFacts>,
+    /// Whether `facts` is the index's own summary of the module (built from the file, the same
+    /// whoever asks), not the summary of the text being analysed: only answers from the index's
+    /// summaries may be shared with the other workers.
+    indexed: bool,
+}
+
+impl FunctionRef {
+    /// A function of the file being analysed, summarised from its own text.
+    pub fn in_analysed_file(module: &Path, name: &str, facts: Arc<ModuleFacts>) -> FunctionRef {
+        FunctionRef { module: module.to_path_buf(), name: name.to_string(), facts, indexed: false }
+    }
 }
 
 /// What a module is looked into for: which byte scan may spare its parse.
@@ -372,27 +383,19 @@ impl Project {
         self.modules.get_or_insert_with(module, Slot::default)
     }
 
-    /// The summary of the file being analysed, built from its parsed model (once, while cached).
-    pub fn current(&self, path: &Path, model: &Model) -> Arc<ModuleFacts> {
-        if model.is_partial() {
-            // Enough for this file's own questions, but other modules may ask about any function.
-            return model
-                .partial_facts
-                .get_or_init(|| Arc::new(ModuleFacts::build(model, &self.settings)))
-                .clone();
-        }
-        let slot = self.slot(&normalize(path));
-        let facts = slot.get_or_init(|| Some(Arc::new(ModuleFacts::build(model, &self.settings))));
-        facts.clone().unwrap_or_else(|| Arc::new(ModuleFacts::build(model, &self.settings)))
+    /// The summary of the file being analysed, from its model. It is not shared with the other
+    /// workers: their answers must not depend on whether this file's analysis (which may parse
+    /// other parts of it) ran first; they read the file's own summary ([`Project::summarise`]).
+    pub fn summary_of(&self, model: &Model) -> ModuleFacts {
+        ModuleFacts::build(model, &self.settings)
     }
 
     /// The summary of another module of the run, read and parsed on first use; `None` when it
     /// cannot answer `question` (by a byte scan) or cannot be parsed.
+    ///
+    /// The scan decides first, whether or not a summary is cached already: the answer must not
+    /// depend on which worker asked what before.
     fn facts(&self, module: &Path, question: Question, name: &str) -> Option<Arc<ModuleFacts>> {
-        let slot = self.slot(module);
-        if let Some(facts) = slot.get() {
-            return facts.clone();
-        }
         let scan = self.scan(module);
         // Only a plain function can block when called: a coroutine function returns a coroutine.
         let defined_here = match question {
@@ -412,7 +415,7 @@ impl Project {
         if !could_answer {
             return None;
         }
-        slot.get_or_init(|| self.summarise(module)).clone()
+        self.slot(module).get_or_init(|| self.summarise(module)).clone()
     }
 
     /// The summary of `module`, built from the parts of it that a summary reads
@@ -497,7 +500,7 @@ impl Project {
             let (module, name) = self.module_file(&from, &qualified)?;
             let facts = self.facts(&module, question, &name)?;
             if facts.functions.contains_key(&name) {
-                return Some(FunctionRef { module, name, facts });
+                return Some(FunctionRef { module, name, facts, indexed: true });
             }
             qualified = facts.imports.get(&name)?.clone();
             from = module;
@@ -564,13 +567,18 @@ impl Project {
     /// name to the blocking callable (`load_config -> read -> subprocess.run`), if it does.
     /// Recursion in the call graph is harmless: each function is visited once per question.
     pub fn blocking_chain(&self, function: &FunctionRef) -> Option<Vec<String>> {
+        let search = || self.chain_from(function, &|f| f.blocking_call.as_deref(), &mut HashSet::new(), 0);
+        if !function.indexed {
+            return search();
+        }
         let key = (normalize(&function.module), function.name.clone());
         if let Some(known) = self.chains.get(&key) {
             return known;
         }
-        // The answer of a whole search is exact (a cycle cut short is explored from where it
-        // started), so it may be kept; answers for the functions visited on the way may not.
-        let chain = self.chain_from(function, &|f| f.blocking_call.as_deref(), &mut HashSet::new(), 0);
+        // The answer of a whole search depends only on where it starts (a cycle cut short is
+        // explored from where it started), so it may be kept; answers for the functions visited
+        // on the way may not.
+        let chain = search();
         self.chains.insert(key, chain.clone());
         chain
     }
@@ -604,11 +612,7 @@ impl Project {
         }
         for callee in &facts.callees {
             let next = match callee {
-                Callee::Local(name) => FunctionRef {
-                    module: function.module.clone(),
-                    name: name.clone(),
-                    facts: function.facts.clone(),
-                },
+                Callee::Local(name) => FunctionRef { name: name.clone(), ..function.clone() },
                 Callee::Imported(qualified) => {
                     match self.resolve(&function.module, qualified, Question::Blocking) {
                         Some(next) => next,
@@ -652,6 +656,42 @@ fn after_words<'l>(line: &'l str, words: &[&str]) -> Option<&'l str> {
     Some(rest)
 }
 
+/// An import statement's lines joined into one: a parenthesised name list or a line ending in a
+/// backslash goes on over the next lines (`from .profiles import (\n    load,\n)`); comments are
+/// dropped.
+#[derive(Default)]
+struct ImportStatement {
+    text: String,
+    lines: usize,
+}
+
+/// Lines an import statement may take; a longer one is taken as text that only looked like one
+/// (a docstring line starting with "from ").
+const MAX_IMPORT_LINES: usize = 256;
+
+impl ImportStatement {
+    fn start(line: &str) -> ImportStatement {
+        let mut statement = ImportStatement::default();
+        statement.push(line);
+        statement
+    }
+
+    fn push(&mut self, line: &str) {
+        let code = line.split('#').next().unwrap_or("").trim();
+        self.text.truncate(self.text.trim_end_matches('\\').len());
+        if !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.text.push_str(code);
+        self.lines += 1;
+    }
+
+    fn is_complete(&self) -> bool {
+        let open = self.text.contains('(') && !self.text.contains(')');
+        (!open && !self.text.ends_with('\\')) || self.lines >= MAX_IMPORT_LINES
+    }
+}
+
 fn scan_lines(text: &str) -> Lines {
     let word = |part: &str| -> Option<String> {
         let name = part
@@ -676,13 +716,31 @@ fn scan_lines(text: &str) -> Lines {
         }
     };
     let mut lines = Lines::default();
+    let mut pending: Option<ImportStatement> = None;
     for line in text.lines() {
         if let Some(rest) = after_words(line, &["def"]) {
             lines.plain_functions.extend(rest.split('(').next().and_then(word));
         } else if let Some(rest) = after_words(line, &["async", "def"]) {
             lines.coroutine_functions.extend(rest.split('(').next().and_then(word));
         }
-        let line = line.trim_start();
+        let statement = match pending.take() {
+            Some(mut statement) => {
+                statement.push(line);
+                statement
+            }
+            None => {
+                let line = line.trim_start();
+                if !line.starts_with("import ") && !line.starts_with("from ") {
+                    continue;
+                }
+                ImportStatement::start(line)
+            }
+        };
+        if !statement.is_complete() {
+            pending = Some(statement);
+            continue;
+        }
+        let line = statement.text.as_str();
         if let Some(rest) = line.strip_prefix("import ") {
             lines.modules.extend(rest.split(',').filter_map(word));
             for (name, imported) in rest.split(',').filter_map(bound) {
@@ -810,9 +868,15 @@ mod tests {
 
     #[test]
     fn import_lines_name_their_modules() {
-        let text = "import os, pkg.util as u\nfrom . import a, b as c\nfrom ..x import (y,\n    z)\n  from .m import n  # why\nimport sys; import json\n";
+        let text = "import os, pkg.util as u\nfrom . import a, b as c\nfrom ..x import (y,\n    z)\n  from .m import n  # why\nimport sys; import json\nfrom .p import (  # the (second) half\n    q as r,\n)\nfrom .s import \\\n    t\n";
         let lines = scan_lines(text);
-        assert_eq!(lines.modules, ["os", "pkg.util", ".a", ".b", ".", "..x.y", "..x", ".m.n", ".m", "sys"]);
+        assert_eq!(
+            lines.modules,
+            [
+                "os", "pkg.util", ".a", ".b", ".", "..x.y", "..x.z", "..x", ".m.n", ".m", "sys", ".p.q",
+                ".p", ".s.t", ".s"
+            ]
+        );
         let mut imported: Vec<(&str, &str)> = lines
             .imported
             .iter()
@@ -826,9 +890,12 @@ mod tests {
                 ("c", ".b"),
                 ("n", ".m.n"),
                 ("os", "os"),
+                ("r", ".p.q"),
                 ("sys", "sys"),
+                ("t", ".s.t"),
                 ("u", "pkg.util"),
-                ("y", "..x.y")
+                ("y", "..x.y"),
+                ("z", "..x.z")
             ]
         );
         let defs = scan_lines(

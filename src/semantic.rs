@@ -106,8 +106,6 @@ pub struct Model<'t> {
     instance_bindings: RefCell<HashMap<(usize, String), Rc<InstanceBindings>>>,
     /// Whether the tree holds only parts of the file (`crate::slice`).
     partial: bool,
-    /// The project's summary of this module, when the tree is partial (it is not shared).
-    pub(crate) partial_facts: std::cell::OnceCell<std::sync::Arc<crate::project::ModuleFacts>>,
 }
 
 /// How a function (or the module) binds one name, as far as telling its class goes.
@@ -136,7 +134,6 @@ impl<'t> Model<'t> {
             qualified_names: RefCell::new(HashMap::default()),
             instance_bindings: RefCell::new(HashMap::default()),
             partial: false,
-            partial_facts: std::cell::OnceCell::new(),
         }
     }
 

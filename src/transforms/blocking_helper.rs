@@ -115,9 +115,9 @@ pub(crate) fn project_function(file: &FileContext, project: &Project, call: Node
             match file.model.resolve(name, function) {
                 Resolved::Import(qualified) => project.resolve(file.path, &qualified, Question::Blocking),
                 Resolved::Other if file.model.resolves_to_module_scope(name, function) => {
-                    let facts = project.current(file.path, file.model);
+                    let facts = file.own_summary(project);
                     facts.function_kind(name)?;
-                    Some(FunctionRef { module: file.path.to_path_buf(), name: name.to_string(), facts })
+                    Some(FunctionRef::in_analysed_file(file.path, name, facts))
                 }
                 _ => None,
             }

@@ -11,7 +11,7 @@ use tree_sitter::Node;
 use crate::config::Settings;
 use crate::definitions;
 use crate::finding::{Finding, Severity};
-use crate::project::Project;
+use crate::project::{ModuleFacts, Project};
 use crate::semantic::Model;
 use crate::source::LazyStyle;
 
@@ -79,6 +79,8 @@ pub struct FileContext<'a, 't> {
     /// The other modules of the run, for cross-module facts; `None` when a file is analysed on
     /// its own.
     pub project: Option<&'a Project>,
+    /// The project's summary of this file's own text, made on first use.
+    pub(crate) own_summary: std::cell::OnceCell<std::sync::Arc<ModuleFacts>>,
 }
 
 impl<'t> FileContext<'_, 't> {
@@ -93,6 +95,12 @@ impl<'t> FileContext<'_, 't> {
             fix: None,
             no_fix_reason: None,
         }
+    }
+
+    /// This file's module-level functions as the project index sees them, from the text being
+    /// analysed (which may be an editor's buffer, or a file another worker is rewriting).
+    pub fn own_summary(&self, project: &Project) -> std::sync::Arc<ModuleFacts> {
+        self.own_summary.get_or_init(|| std::sync::Arc::new(project.summary_of(self.model))).clone()
     }
 
     pub fn text(&self, node: Node) -> &'t str {
