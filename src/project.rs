@@ -832,6 +832,82 @@ mod tests {
         assert_eq!(chain(&project, &paths[0], "b.nap").as_deref(), Some("nap -> even -> time.sleep"));
     }
 
+    /// Every answer about `functions`, asked in the given order of a fresh project.
+    fn answers(files: &[(&str, &str)], order: &[(&str, &str)]) -> Vec<(String, Option<String>, bool)> {
+        let (_dir, project, paths) = project(files);
+        let mut answers: Vec<(String, Option<String>, bool)> = order
+            .iter()
+            .map(|(module, function)| {
+                let from = &paths[0];
+                let coroutine =
+                    project.resolve(from, &format!("{module}.{function}"), Question::Coroutine).is_some();
+                (
+                    format!("{module}.{function}"),
+                    chain(&project, from, &format!("{module}.{function}")),
+                    coroutine,
+                )
+            })
+            .collect();
+        answers.sort();
+        answers
+    }
+
+    #[test]
+    fn answers_do_not_depend_on_the_order_of_the_questions() {
+        // A cycle across three modules whose only blocking call is in the last; a package that
+        // re-exports one function on one line and another over three (once its summary was made
+        // for the first, the second was followed too, but not when asked first); and more modules
+        // than the caches keep, so that entries are evicted.
+        let mut files: Vec<(String, String)> = vec![
+            ("main.py".into(), "import pkg\n".into()),
+            ("pkg/__init__.py".into(), "from .a import (\n    enter,\n)\nfrom .c import leave\n".into()),
+            ("pkg/a.py".into(), "from . import b\n\ndef enter(n):\n    return b.middle(n)\n\nasync def job():\n    pass\n".into()),
+            ("pkg/b.py".into(), "from . import c\n\ndef middle(n):\n    return c.leave(n)\n".into()),
+            (
+                "pkg/c.py".into(),
+                "import time\nfrom . import a\n\ndef leave(n):\n    if n:\n        return a.enter(n - 1)\n    time.sleep(n)\n".into(),
+            ),
+        ];
+        for n in 0..3 * KEPT {
+            files.push((
+                format!("pkg/m{n}.py"),
+                format!("from . import m{}\nimport os\n\ndef f(x):\n    return m{}.f(x)\n", n + 1, n + 1),
+            ));
+        }
+        files.push((
+            format!("pkg/m{}.py", 3 * KEPT),
+            "import os\n\ndef f(x):\n    return os.listdir(x)\n".into(),
+        ));
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let mut questions: Vec<(&str, &str)> = vec![
+            ("pkg", "enter"),
+            ("pkg.b", "middle"),
+            ("pkg", "leave"),
+            ("pkg.a", "enter"),
+            ("pkg.a", "job"),
+        ];
+        let modules: Vec<String> = (0..=3 * KEPT).step_by(7).map(|n| format!("pkg.m{n}")).collect();
+        questions.extend(modules.iter().map(|m| (m.as_str(), "f")));
+        let forward = answers(&files, &questions);
+        questions.reverse();
+        assert_eq!(answers(&files, &questions), forward);
+        questions.rotate_left(3);
+        assert_eq!(answers(&files, &questions), forward);
+        let enter = forward.iter().find(|(name, ..)| name == "pkg.enter").map(|(_, chain, _)| chain.clone());
+        assert_eq!(enter, Some(Some("enter -> middle -> leave -> time.sleep".to_string())));
+        let job = forward
+            .iter()
+            .find(|(name, ..)| name == "pkg.a.job")
+            .map(|(_, chain, coroutine)| (chain.clone(), *coroutine));
+        assert_eq!(job, Some((None, true)));
+        // Chains are followed at most MAX_CHAIN calls deep, whichever way they were reached.
+        let blocks = |module: String| {
+            forward.iter().find(|(name, ..)| *name == module).map(|(_, chain, _)| chain.is_some())
+        };
+        assert_eq!(blocks(format!("pkg.m{}.f", 3 * KEPT - 5)), Some(true));
+        assert_eq!(blocks("pkg.m0.f".to_string()), Some(false));
+    }
+
     #[test]
     fn only_modules_called_into_and_able_to_answer_are_parsed() {
         let (_dir, project, paths) = project(&[
