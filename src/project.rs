@@ -278,6 +278,25 @@ impl FunctionRef {
     }
 }
 
+/// What a search through the call graph looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sought {
+    /// A call to a blocking callable.
+    Blocking,
+    /// A call that needs the event loop's thread or the main thread.
+    ThreadBound,
+}
+
+impl Sought {
+    /// The call of that kind the function's own body makes, if any.
+    fn call_in(self, facts: &FunctionFacts) -> Option<&str> {
+        match self {
+            Sought::Blocking => facts.blocking_call.as_deref(),
+            Sought::ThreadBound => facts.thread_bound_call.as_deref(),
+        }
+    }
+}
+
 /// What a module is looked into for: which byte scan may spare its parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Question {
@@ -567,7 +586,7 @@ impl Project {
     /// name to the blocking callable (`load_config -> read -> subprocess.run`), if it does.
     /// Recursion in the call graph is harmless: each function is visited once per question.
     pub fn blocking_chain(&self, function: &FunctionRef) -> Option<Vec<String>> {
-        let search = || self.chain_from(function, &|f| f.blocking_call.as_deref(), &mut HashSet::new(), 0);
+        let search = || self.chain_from(function, Sought::Blocking, &mut HashSet::new(), 0);
         if !function.indexed {
             return search();
         }
@@ -587,15 +606,15 @@ impl Project {
     /// thread or the main thread (`helper -> schedule -> asyncio.get_event_loop`), if it does:
     /// such a function must not move to a worker thread.
     pub fn thread_bound_chain(&self, function: &FunctionRef) -> Option<Vec<String>> {
-        self.chain_from(function, &|f| f.thread_bound_call.as_deref(), &mut HashSet::new(), 0)
+        self.chain_from(function, Sought::ThreadBound, &mut HashSet::new(), 0)
     }
 
     /// Depth-first search through the plain functions `function` calls for one whose own body
-    /// makes a call `wanted` names; the chain of names leading there.
+    /// makes the call `sought`; the chain of names leading there.
     fn chain_from(
         &self,
         function: &FunctionRef,
-        wanted: &dyn Fn(&FunctionFacts) -> Option<&str>,
+        sought: Sought,
         visited: &mut HashSet<FunctionKey>,
         depth: usize,
     ) -> Option<Vec<String>> {
@@ -606,7 +625,7 @@ impl Project {
         {
             return None;
         }
-        if let Some(call) = wanted(facts) {
+        if let Some(call) = sought.call_in(facts) {
             let shown = call.strip_prefix("builtins.").unwrap_or(call);
             return Some(vec![function.name.clone(), shown.to_string()]);
         }
@@ -620,7 +639,14 @@ impl Project {
                     }
                 }
             };
-            if let Some(mut chain) = self.chain_from(&next, wanted, visited, depth + 1) {
+            // From the analysed file into the index: the index's answer for that function is the
+            // same for every file that calls it, and kept.
+            let found = if !function.indexed && next.indexed && sought == Sought::Blocking {
+                self.blocking_chain(&next)
+            } else {
+                self.chain_from(&next, sought, visited, depth + 1)
+            };
+            if let Some(mut chain) = found {
                 chain.insert(0, function.name.clone());
                 return Some(chain);
             }
