@@ -2,25 +2,16 @@
 //! and the pre-commit hooks, checked against GitHub's schemas with `check-jsonschema`.
 //!
 //! `ASYNCMOD_CHECK_JSONSCHEMA` names the `check-jsonschema` executable (scripts/test.sh installs a
-//! pinned one into `.venv-test`). Unset, these tests are skipped with a message; set but not
-//! runnable, they fail.
+//! pinned one into `.venv-test`). Unset, these tests are skipped with a message (they fail when
+//! `ASYNCMOD_REQUIRE_TOOLS=1`, as in CI); set but not runnable, they fail.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn check_jsonschema() -> Option<PathBuf> {
-    let Some(path) = std::env::var_os("ASYNCMOD_CHECK_JSONSCHEMA") else {
-        eprintln!("ASYNCMOD_CHECK_JSONSCHEMA is unset: action and workflow validation skipped");
-        return None;
-    };
-    let path = PathBuf::from(path);
-    let version = Command::new(&path).arg("--version").output();
-    assert!(
-        version.as_ref().is_ok_and(|o| o.status.success()),
-        "ASYNCMOD_CHECK_JSONSCHEMA={} does not run: {version:?}",
-        path.display()
-    );
-    Some(path)
+    common::tool_from_env("ASYNCMOD_CHECK_JSONSCHEMA", &["--version"])
 }
 
 fn root() -> &'static Path {

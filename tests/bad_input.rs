@@ -9,7 +9,7 @@
 //! 27 s in a debug build; `fix` on 50 MB takes about 5 minutes in debug, 100 s in release).
 
 mod common;
-use common::{BLOCKING, FIXED, stderr, stdout, tree};
+use common::{BLOCKING, FIXED, skip_for_missing_tool, stderr, stdout, tree};
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -157,8 +157,14 @@ fn assert_no_temp_files(dir: &Path) {
     assert!(leftovers.is_empty(), "temp files left behind: {leftovers:?}");
 }
 
+/// Whether `python3` is there to compile outputs; without it those checks are skipped (a failure
+/// with ASYNCMOD_REQUIRE_TOOLS=1).
 fn python3_available() -> bool {
-    Command::new("python3").arg("--version").output().is_ok_and(|out| out.status.success())
+    if common::python3_on_path() {
+        return true;
+    }
+    skip_for_missing_tool("`python3` is not on PATH: the output is not compiled with py_compile");
+    false
 }
 
 fn py_compile(path: &Path) -> Output {
@@ -554,7 +560,6 @@ fn code_nested_500_deep_is_fixed_without_crashing() {
     }
     assert_no_temp_files(dir.path());
     if !python3_available() {
-        eprintln!("SKIP py_compile of the nested output: python3 not found");
         return;
     }
     for path in ["ifs.py", "brackets.py", "small_ifs.py", "small_brackets.py"] {
@@ -669,29 +674,41 @@ fn fix_through_a_symlink_writes_the_target_and_keeps_the_link() {
 // Permissions
 // ---------------------------------------------------------------------------------------------
 
-/// How to run a command without root's power to read anything: nothing to add when not root,
-/// else `setpriv` or `runuser` as `nobody`. `Err` says why that is impossible.
+/// How to run the binary without root's power to read anything: a prefix (nothing to add when
+/// not root, else `setpriv` or `runuser` as `nobody`) and the binary to run. When `nobody` cannot
+/// reach the build's binary (a checkout under a private home folder), a copy in `scratch` is run.
+/// `Err` says why it is impossible.
 #[cfg(unix)]
-fn unprivileged_prefix(dir: &Path) -> Result<Vec<&'static str>, String> {
+fn unprivileged_command(dir: &Path, scratch: &Path) -> Result<(Vec<&'static str>, PathBuf), String> {
+    use std::os::unix::fs::PermissionsExt;
     let uid = Command::new("id").arg("-u").output().map_err(|e| format!("cannot run `id -u`: {e}"))?;
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), PathBuf::from(bin())));
     }
     let candidates: [&[&'static str]; 2] = [
         &["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
         &["runuser", "-u", "nobody", "--"],
     ];
-    for prefix in candidates {
-        // The probe must be able to run the binary and read a readable file in `dir`.
-        let probe = Command::new(prefix[0])
+    // The probe must be able to run the binary and read a readable file in `dir`.
+    let works = |prefix: &[&str], binary: &Path| {
+        Command::new(prefix[0])
             .args(&prefix[1..])
-            .arg(bin())
+            .arg(binary)
             .args(["check", "--quiet", "probe.py"])
             .current_dir(dir)
-            .output();
-        if probe.is_ok_and(|out| out.status.success()) {
-            return Ok(prefix.to_vec());
-        }
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    let working_prefix =
+        |binary: &Path| candidates.iter().find(|prefix| works(prefix, binary)).map(|p| p.to_vec());
+    if let Some(prefix) = working_prefix(Path::new(bin())) {
+        return Ok((prefix, PathBuf::from(bin())));
+    }
+    let copy = scratch.join("asyncmod");
+    fs::set_permissions(scratch, fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+    fs::copy(bin(), &copy).map_err(|e| format!("cannot copy the binary for `nobody`: {e}"))?;
+    if let Some(prefix) = working_prefix(&copy) {
+        return Ok((prefix, copy));
     }
     Err("running as root and neither `setpriv` nor `runuser` can run the binary as `nobody` here".into())
 }
@@ -710,20 +727,25 @@ fn unreadable_file_and_folder_get_one_error_line_each() {
     // `nobody` must be able to enter the folder, create temp files in it and rewrite good.py.
     mode(dir.path(), 0o777);
     mode(&dir.path().join("good.py"), 0o666);
-    let prefix = match unprivileged_prefix(dir.path()) {
-        Ok(prefix) => prefix,
+    let scratch = tempfile::tempdir().unwrap();
+    let (prefix, binary) = match unprivileged_command(dir.path(), scratch.path()) {
+        Ok(command) => command,
         Err(why) => {
-            eprintln!("SKIP unreadable_file_and_folder_get_one_error_line_each: {why}");
+            skip_for_missing_tool(&why);
             return;
         }
     };
     mode(&dir.path().join("secret.py"), 0o000);
     mode(&dir.path().join("locked"), 0o000);
     let run = |args: &[&str]| {
-        let mut command = Command::new(prefix.first().copied().unwrap_or(bin()));
-        if !prefix.is_empty() {
-            command.args(&prefix[1..]).arg(bin());
-        }
+        let mut command = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(&binary);
+                command
+            }
+            None => Command::new(&binary),
+        };
         command.args(args).current_dir(dir.path());
         start(command).wait()
     };

@@ -8,7 +8,8 @@
 //!   `await` (by name and as `notifier.notify`): nothing is sent until `missing-await` fixes it.
 //!
 //! Needs `python3` and `sleep` on PATH; without python3 the tests fail, unless
-//! ASYNCMOD_ALLOW_NO_PYTHON is set (then they print a skip message).
+//! ASYNCMOD_ALLOW_NO_PYTHON is set and ASYNCMOD_REQUIRE_TOOLS is not (then they print a skip
+//! message).
 
 mod common;
 use common::{asyncmod, describe, python3_available, run_python};
@@ -47,7 +48,6 @@ fn fix_project(dir: &Path) -> String {
 #[test]
 fn a_blocking_helper_in_another_module_runs_in_a_thread_and_the_gather_overlaps() {
     if !python3_available() {
-        eprintln!("SKIPPED e2e_blocking: `python3` is not on PATH; install Python 3.9+ to run this test");
         return;
     }
     let tmp = project_copy();
@@ -83,7 +83,6 @@ fn a_blocking_helper_in_another_module_runs_in_a_thread_and_the_gather_overlaps(
 #[test]
 fn a_coroutine_function_imported_from_another_module_is_now_awaited_and_does_its_work() {
     if !python3_available() {
-        eprintln!("SKIPPED e2e_blocking: `python3` is not on PATH; install Python 3.9+ to run this test");
         return;
     }
     let tmp = project_copy();

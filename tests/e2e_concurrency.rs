@@ -8,11 +8,12 @@
 //! - `bounded_loop.py`: a loop over a list built at run time, fixed with `--max-concurrency 4`;
 //!   the program prints whether more than four calls ever ran at once.
 //!
-//! Needs `python3` (3.9+) on PATH and nothing else; without it the tests fail, unless
-//! ASYNCMOD_ALLOW_NO_PYTHON is set (then they print a skip message). Runtime is about 10 seconds.
+//! Needs `python3` (3.9+; 3.11+ for TaskGroup) on PATH and nothing else; without it the tests
+//! fail, unless ASYNCMOD_ALLOW_NO_PYTHON is set and ASYNCMOD_REQUIRE_TOOLS is not (then they print a
+//! skip message). Runtime is about 10 seconds.
 
 mod common;
-use common::{asyncmod, describe, run_python};
+use common::{asyncmod, describe, python3_available, run_python, skip_for_missing_tool};
 
 use std::fs;
 use std::path::Path;
@@ -21,19 +22,16 @@ use std::process::Command;
 /// Generous: the programs are written to gain about 3x.
 const MIN_SPEEDUP: f64 = 1.5;
 
-/// python3's minor version; a missing python3 fails the test unless ASYNCMOD_ALLOW_NO_PYTHON is set.
+/// python3's minor version, `None` when the test skips (see [`python3_available`]).
 fn python3_minor() -> Option<u32> {
-    let minor = Command::new("python3")
+    if !python3_available() {
+        return None;
+    }
+    let out = Command::new("python3")
         .args(["-c", "import sys; print(sys.version_info[1])"])
         .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok()?.trim().parse().ok());
-    let found = minor.is_some();
-    assert!(
-        found || std::env::var_os("ASYNCMOD_ALLOW_NO_PYTHON").is_some(),
-        "python3 is not on PATH: the end-to-end tests need it (ASYNCMOD_ALLOW_NO_PYTHON=1 skips them)"
-    );
-    minor
+        .expect("python3 runs");
+    Some(String::from_utf8_lossy(&out.stdout).trim().parse().expect("python3 prints its minor version"))
 }
 
 /// Copies `program` into a temporary folder, runs it, fixes it with `fix_args`, checks the
@@ -82,10 +80,9 @@ fn before_and_after(program: &str, fix_args: &[&str], expect: &[&str]) {
 
 #[test]
 fn gathered_awaits_print_the_same_and_run_faster() {
-    let Some(_) = python3_minor() else {
-        eprintln!("SKIPPED e2e: `python3` is not on PATH; install Python 3.9+ to run this test");
+    if !python3_available() {
         return;
-    };
+    }
     before_and_after(
         "sequential_fetches.py",
         &[],
@@ -101,9 +98,10 @@ fn gathered_awaits_print_the_same_and_run_faster() {
 #[test]
 fn task_groups_print_the_same_and_run_faster() {
     match python3_minor() {
-        None => eprintln!("SKIPPED e2e: `python3` is not on PATH"),
+        // Skipped: python3_available said why.
+        None => {}
         Some(minor) if minor < 11 => {
-            eprintln!("SKIPPED e2e: TaskGroup needs Python 3.11, python3 is 3.{minor}")
+            skip_for_missing_tool(&format!("TaskGroup needs Python 3.11, python3 is 3.{minor}"))
         }
         Some(_) => before_and_after(
             "sequential_fetches.py",
@@ -115,10 +113,9 @@ fn task_groups_print_the_same_and_run_faster() {
 
 #[test]
 fn a_semaphore_bounds_the_gathered_loop() {
-    let Some(_) = python3_minor() else {
-        eprintln!("SKIPPED e2e: `python3` is not on PATH; install Python 3.9+ to run this test");
+    if !python3_available() {
         return;
-    };
+    }
     before_and_after(
         "bounded_loop.py",
         &["--max-concurrency", "4"],

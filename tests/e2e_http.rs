@@ -7,15 +7,15 @@
 //! `--prefer to-thread` (the fallback, for every call).
 //!
 //! Needs an interpreter with aiohttp, requests and httpx: `ASYNCMOD_TEST_PYTHON` (set by
-//! `scripts/test.sh`, which builds `.venv-test/`). Unset, the test prints why it skips; set, it
-//! must run, and fails when a package is missing.
+//! `scripts/test.sh`, which builds `.venv-test/`). Unset, the test prints why it skips (it fails
+//! when `ASYNCMOD_REQUIRE_TOOLS=1`, as in CI); set, it must run, and fails when a package is missing.
 
 mod common;
 use common::{asyncmod, describe, run_python_with};
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 const PROGRAMS: &[&str] = &["users_report.py", "health_checks.py", "httpx_dashboard.py"];
@@ -59,13 +59,7 @@ fn start_server(python: &Path, dir: &Path) -> Server {
 
 #[test]
 fn blocking_http_clients_become_async_without_changing_output() {
-    let Some(python) = std::env::var_os("ASYNCMOD_TEST_PYTHON").map(PathBuf::from) else {
-        eprintln!(
-            "SKIPPED e2e_http: ASYNCMOD_TEST_PYTHON is not set (scripts/test.sh sets it to a venv with \
-             aiohttp, requests and httpx)"
-        );
-        return;
-    };
+    let Some(python) = common::tool_from_env("ASYNCMOD_TEST_PYTHON", &["--version"]) else { return };
     let imports = Command::new(&python)
         .args(["-c", "import aiohttp, requests, httpx"])
         .output()

@@ -165,20 +165,10 @@ fn apply_replacements(source: &str, replacements: &[serde_json::Value]) -> Strin
 }
 
 /// `ASYNCMOD_CHECK_JSONSCHEMA` names the `check-jsonschema` executable (scripts/test.sh installs
-/// a pinned one into `.venv-test`). Unset, the schema checks are skipped with a message; set but
-/// missing, they fail.
-pub fn check_jsonschema() -> Option<String> {
-    let Some(path) = std::env::var_os("ASYNCMOD_CHECK_JSONSCHEMA") else {
-        eprintln!("ASYNCMOD_CHECK_JSONSCHEMA is unset: schema validation skipped (scripts/test.sh sets it)");
-        return None;
-    };
-    let path = path.to_string_lossy().into_owned();
-    let version = Command::new(&path).arg("--version").output();
-    assert!(
-        version.as_ref().is_ok_and(|o| o.status.success()),
-        "ASYNCMOD_CHECK_JSONSCHEMA={path} does not run: {version:?}"
-    );
-    Some(path)
+/// a pinned one into `.venv-test`). Unset, the schema checks are skipped with a message (they fail
+/// when `ASYNCMOD_REQUIRE_TOOLS=1`, as in CI); set but missing, they fail.
+pub fn check_jsonschema() -> Option<std::path::PathBuf> {
+    common::tool_from_env("ASYNCMOD_CHECK_JSONSCHEMA", &["--version"])
 }
 
 #[test]

@@ -44,14 +44,61 @@ pub fn asyncmod(args: &[&str], dir: &Path) -> Output {
         .expect("the binary runs")
 }
 
-/// Whether python3 is on PATH; a missing one fails the test unless ASYNCMOD_ALLOW_NO_PYTHON is set.
-pub fn python3_available() -> bool {
-    let found = Command::new("python3").arg("--version").output().is_ok_and(|out| out.status.success());
+/// Whether every tool the tests use must be there: `ASYNCMOD_REQUIRE_TOOLS=1`, which
+/// `scripts/test.sh` (so CI) exports. A check skipped in CI would report as passed what it never
+/// verified.
+pub fn tools_required() -> bool {
+    std::env::var_os("ASYNCMOD_REQUIRE_TOOLS").is_some_and(|value| value == "1")
+}
+
+/// The one way a test gives up because a tool it needs is missing (`what` says which and how to
+/// get it): with `ASYNCMOD_REQUIRE_TOOLS=1` the test fails; otherwise it prints that it skips, and
+/// the caller returns.
+#[track_caller]
+pub fn skip_for_missing_tool(what: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
     assert!(
-        found || std::env::var_os("ASYNCMOD_ALLOW_NO_PYTHON").is_some(),
+        !tools_required(),
+        "{test}: {what} (ASYNCMOD_REQUIRE_TOOLS=1: a missing tool fails the test instead of skipping it)"
+    );
+    eprintln!("SKIPPED {test}: {what}");
+}
+
+/// Whether `python3 --version` runs.
+pub fn python3_on_path() -> bool {
+    Command::new("python3").arg("--version").output().is_ok_and(|out| out.status.success())
+}
+
+/// Whether python3 is on PATH for an end-to-end test. A missing one fails the test unless
+/// ASYNCMOD_ALLOW_NO_PYTHON is set (and ASYNCMOD_REQUIRE_TOOLS is not): then the test skips.
+pub fn python3_available() -> bool {
+    if python3_on_path() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("ASYNCMOD_ALLOW_NO_PYTHON").is_some(),
         "python3 is not on PATH: the end-to-end tests need it (ASYNCMOD_ALLOW_NO_PYTHON=1 skips them)"
     );
-    found
+    skip_for_missing_tool("`python3` is not on PATH; install Python 3.9+ to run this test");
+    false
+}
+
+/// The executable an environment variable names (`ASYNCMOD_TEST_PYTHON`,
+/// `ASYNCMOD_CHECK_JSONSCHEMA`, set by `scripts/test.sh`), checked to run with `probe`; `None`
+/// (the test skips) when the variable is unset. Set to something that does not run, the test fails.
+pub fn tool_from_env(variable: &str, probe: &[&str]) -> Option<PathBuf> {
+    let Some(path) = std::env::var_os(variable).map(PathBuf::from) else {
+        skip_for_missing_tool(&format!("{variable} is unset (scripts/test.sh sets it)"));
+        return None;
+    };
+    let ran = Command::new(&path).args(probe).output();
+    assert!(
+        ran.as_ref().is_ok_and(|out| out.status.success()),
+        "{variable}={} does not run: {ran:?}",
+        path.display()
+    );
+    Some(path)
 }
 
 /// A process's exit code and output, for assertion messages.
