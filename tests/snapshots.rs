@@ -27,9 +27,11 @@ use asyncmod::verify;
 /// with their snapshots must be a deliberate change of this number.
 const MIN_FIXTURES: usize = 160;
 
-/// Makes carriage returns and a BOM visible in the snapshot.
+/// Shows a CR as `␍` (U+240D, SYMBOL FOR CARRIAGE RETURN), which no fixture holds, and a BOM as
+/// `<BOM>`: an escape such as `\r` could not be told from the same two characters in the code.
 fn visible(text: &str, bom: bool) -> String {
-    let text = text.replace('\r', "\\r");
+    assert!(!text.contains('␍'), "a fixture holds `␍`, which the snapshots use for a CR");
+    let text = text.replace('\r', "␍");
     if bom { format!("<BOM>{text}") } else { text }
 }
 
