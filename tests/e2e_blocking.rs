@@ -15,7 +15,7 @@ mod common;
 use common::{asyncmod, describe, python3_available, run_python};
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const MIN_SPEEDUP: f64 = 1.5;
 
@@ -32,16 +32,45 @@ fn project_copy() -> tempfile::TempDir {
     tmp
 }
 
+/// Every file of `dir` (not recursive: the project is flat) with its bytes, in name order.
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .map(|path| {
+            let bytes = fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Fixes the project with unsafe fixes, then again: the second run must leave every byte as it
+/// was. Returns the first run's summary.
 fn fix_project(dir: &Path) -> String {
     let fix = asyncmod(&["fix", "--unsafe-fixes", "."], dir);
     assert_eq!(fix.status.code(), Some(0), "{}", describe("asyncmod fix --unsafe-fixes", &fix));
     let summary = String::from_utf8_lossy(&fix.stderr).into_owned();
+    let fixed = files(dir);
     let again = asyncmod(&["fix", "--unsafe-fixes", "."], dir);
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("Fixed 0 findings"),
-        "{}",
-        describe("second asyncmod fix", &again)
+    assert_eq!(again.status.code(), Some(0), "{}", describe("second asyncmod fix", &again));
+    let refixed = files(dir);
+    assert_eq!(
+        fixed.iter().map(|(path, _)| path).collect::<Vec<_>>(),
+        refixed.iter().map(|(path, _)| path).collect::<Vec<_>>(),
+        "the second fix added or removed files"
     );
+    for ((path, before), (_, after)) in fixed.iter().zip(&refixed) {
+        assert!(
+            before == after,
+            "the second fix changed {}:\n--- after the first fix ---\n{}\n--- after the second ---\n{}",
+            path.display(),
+            String::from_utf8_lossy(before),
+            String::from_utf8_lossy(after)
+        );
+    }
     summary
 }
 
