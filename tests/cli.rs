@@ -156,6 +156,7 @@ fn select_and_ignore_choose_transforms() {
 fn default_excludes_gitignore_and_explicit_paths() {
     let dir = tree(&[
         ("src/a.py", BLOCKING.as_bytes()),
+        ("lib/e.py", BLOCKING.as_bytes()),
         (".venv/lib/b.py", BLOCKING.as_bytes()),
         ("venv/lib/b.py", BLOCKING.as_bytes()),
         ("build/c.py", BLOCKING.as_bytes()),
@@ -163,18 +164,27 @@ fn default_excludes_gitignore_and_explicit_paths() {
         ("stub.pyi", BLOCKING.as_bytes()),
         (".gitignore", b"generated/\n"),
     ]);
-    let out = stdout(&asyncmod(&["check", "."], dir.path()));
-    assert!(out.contains("src/a.py"), "{out}");
+    // Each run's exit code is checked first: an argument error (exit 2, nothing on stdout) must
+    // not pass for "nothing found there".
+    let check = |args: &[&str], code: i32| {
+        let output = asyncmod(args, dir.path());
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {}", stderr(&output));
+        stdout(&output)
+    };
+    let out = check(&["check", "."], 1);
+    assert!(out.contains("./src/a.py") && out.contains("./lib/e.py"), "{out}");
     for skipped in ["venv", "build/", "generated/", "stub.pyi"] {
         assert!(!out.contains(skipped), "{skipped} should be skipped: {out}");
     }
-    let out = stdout(&asyncmod(&["check", "--no-default-excludes", "."], dir.path()));
+    let out = check(&["check", "--no-default-excludes", "."], 1);
     assert!(out.contains("./venv/lib/b.py") && out.contains("build/c.py"), "{out}");
     assert!(!out.contains(".venv"), "hidden folders stay skipped: {out}");
-    let out = stdout(&asyncmod(&["check", "build/c.py"], dir.path()));
+    let out = check(&["check", "build/c.py"], 1);
     assert!(out.contains("build/c.py"), "an explicit path is always processed: {out}");
-    let out = stdout(&asyncmod(&["check", "--exclude", "src", "."], dir.path()));
-    assert!(!out.contains("src/a.py"), "{out}");
+    let out = check(&["check", "--exclude", "src", "."], 1);
+    assert!(!out.contains("src/a.py") && out.contains("./lib/e.py"), "{out}");
+    let out = check(&["check", "--exclude", "src", "--exclude", "lib", "."], 0);
+    assert_eq!(out, "", "both folders excluded: nothing to report");
 }
 
 #[test]
