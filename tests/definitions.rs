@@ -70,6 +70,46 @@ fn examples_rewrite_exactly_as_documented() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n=====\n"));
 }
 
+/// The findings of every example whose `before` is its `after`, as `line:column: id`: such an
+/// example checks nothing by its text (an engine that finds nothing leaves every text as it is),
+/// so what it documents is asserted here. Each is (transform, example name, findings).
+const UNCHANGED_EXAMPLES: &[(&str, &str, &[&str])] = &[
+    ("cpu-bound", "nothing is rewritten: the finding advises", &["6:12: cpu-bound"]),
+    // The results are checked with isinstance: nothing to report.
+    ("gather-exceptions", "a checked result list is not reported", &[]),
+];
+
+#[test]
+fn examples_that_change_nothing_have_their_findings_asserted() {
+    let mut seen = Vec::new();
+    for definition in definitions::all() {
+        for example in &definition.examples {
+            let before = example.before.trim_start_matches('\n');
+            if before != example.after.trim_start_matches('\n') {
+                continue;
+            }
+            let key = (definition.id.as_str(), example.name.as_str());
+            let Some((_, _, expected)) = UNCHANGED_EXAMPLES.iter().find(|(id, name, _)| (*id, *name) == key)
+            else {
+                panic!("{key:?}: before == after; add its findings to UNCHANGED_EXAMPLES");
+            };
+            let settings = settings_for(&definition.id, &example.args);
+            let findings =
+                engine::analyze(Path::new("example.py"), before, &settings, &transforms::enabled(&settings))
+                    .unwrap();
+            let found: Vec<String> = engine::report(before, &findings, &settings)
+                .iter()
+                .map(|f| format!("{}:{}: {}", f.line, f.column, f.transform))
+                .collect();
+            assert_eq!(found, *expected, "{key:?}");
+            seen.push(key);
+        }
+    }
+    let stale: Vec<_> =
+        UNCHANGED_EXAMPLES.iter().filter(|(id, name, _)| !seen.contains(&(*id, *name))).collect();
+    assert!(stale.is_empty(), "no longer examples whose before == after: {stale:?}");
+}
+
 #[test]
 fn leave_alone_cases_are_left_alone() {
     for definition in definitions::all() {
