@@ -42,6 +42,7 @@ fn root() -> &'static Path {
 /// Every fixture of a transform as (snapshot name, path), in path order.
 fn fixtures_of(id: &str) -> Vec<(String, PathBuf)> {
     let root = root().join("tests/fixtures");
+    assert!(root.join(id).is_dir(), "{id}: no folder tests/fixtures/{id}/");
     let mut files = Vec::new();
     fixtures(&root.join(id), &mut files);
     files
