@@ -152,6 +152,11 @@ const STATE_CHANGING_WORDS: &[&str] = &[
 /// Whether a function name holds a [state-changing word](STATE_CHANGING_WORDS), in snake_case
 /// or camelCase.
 fn names_a_state_change(name: &str) -> bool {
+    words_of(name).iter().any(|word| STATE_CHANGING_WORDS.binary_search(&word.as_str()).is_ok())
+}
+
+/// The lower-case words of a snake_case or camelCase name.
+fn words_of(name: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut current = String::new();
     for c in name.chars() {
@@ -163,7 +168,7 @@ fn names_a_state_change(name: &str) -> bool {
         }
     }
     words.push(current);
-    words.iter().any(|word| STATE_CHANGING_WORDS.binary_search(&word.as_str()).is_ok())
+    words
 }
 
 /// The asyncio functions whose awaited calls may be gathered; every other asyncio (and trio or
@@ -197,6 +202,17 @@ fn called_name(call: Node) -> Option<Node> {
         "attribute" => function.child_by_field_name("attribute"),
         _ => None,
     }
+}
+
+/// Words that name a check: a call named with one (`check_team_exists`, `validate_token`,
+/// `ensureAccess`) likely raises to stop what follows, and gathered, what follows would run
+/// anyway (`gather` does not cancel the other calls when one raises).
+const CHECKING_WORDS: &[&str] = &["assert", "authorize", "check", "ensure", "require", "validate", "verify"];
+
+/// Whether the awaited `call`'s name says it checks something before what follows may run.
+pub(crate) fn named_as_check(file: &FileContext, call: Node) -> bool {
+    called_name(call)
+        .is_some_and(|last| words_of(file.text(last)).iter().any(|w| CHECKING_WORDS.contains(&w.as_str())))
 }
 
 /// Whether the awaited `call`'s name says it changes state (`save_order(...)`,
@@ -271,11 +287,29 @@ pub(crate) fn reads_the_terminal(file: &FileContext, call: Node) -> bool {
     }
 }
 
+/// The awaitable that `asyncio.wait_for(awaitable, ...)` bounds, when it is a call: the call the
+/// step really makes, whose name and receiver say what it does.
+pub(crate) fn bounded_call<'t>(file: &FileContext<'_, 't>, call: Node<'t>) -> Option<Node<'t>> {
+    let function = call.child_by_field_name("function")?;
+    if file.model.qualified_name(function).as_deref() != Some("asyncio.wait_for") {
+        return None;
+    }
+    statements::arguments(call).first().copied().filter(|first| first.kind() == "call")
+}
+
 /// Why the awaited `call` may not be started before the awaits that precede it, if it may not:
 /// it [runs in order](runs_in_order), or evaluating its callee or arguments may have a side effect.
 pub(crate) fn not_startable_early(file: &FileContext, call: Node) -> Option<String> {
     if runs_in_order(file, call) {
         return Some("its order is the point".to_string());
+    }
+    // `asyncio.wait_for(fetch(a), timeout=5)` starts `fetch(a)`: that call is judged as a step,
+    // and the other arguments as any call's.
+    if let Some(bounded) = bounded_call(file, call) {
+        if let Some(why) = not_startable_early(file, bounded) {
+            return Some(why);
+        }
+        return statements::arguments(call).iter().skip(1).find_map(|argument| side_effect(file, *argument));
     }
     let function = call.child_by_field_name("function")?;
     if let Some(why) = side_effect(file, function) {

@@ -9,6 +9,7 @@ use crate::config;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::semantic::Context;
 use crate::suppress;
+use crate::syntax;
 use crate::transforms::concurrency::{self, FreshNames};
 use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
@@ -32,6 +33,9 @@ struct Step<'t> {
     /// A bound name other code may read (a global, a closure's variable): later calls may read it.
     seen_elsewhere: Option<String>,
     receiver: Option<String>,
+    /// Its call is named as a check (`check_team_exists`): what follows must not start before it
+    /// has passed.
+    checks: bool,
 }
 
 impl Transform for SequentialAwaits {
@@ -66,6 +70,9 @@ impl Transform for SequentialAwaits {
                     self.flush(file, &mut run, findings);
                     continue;
                 };
+                if run.last().is_some_and(|last| last.checks) {
+                    self.flush(file, &mut run, findings);
+                }
                 let depends =
                     run.iter().any(|earlier| {
                         earlier.seen_elsewhere.is_some()
@@ -130,6 +137,12 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
     let awaited = assignment.child_by_field_name("right").filter(|r| r.kind() == "await")?;
     let call = awaited.named_child(0).filter(|c| c.kind() == "call")?;
     let annotation = assignment.child_by_field_name("type");
+    // `x: Final = await f()` cannot be split into a declaration and an assignment.
+    if annotation.is_some_and(|a| is_final(file.text(a))) {
+        return None;
+    }
+    // The call `asyncio.wait_for(call, ...)` makes is the one whose name says what it does.
+    let subject = concurrency::bounded_call(file, call).unwrap_or(call);
     let target_ok = match target.kind() {
         "identifier" | "attribute" | "subscript" => true,
         "pattern_list" | "tuple_pattern" | "list_pattern" => annotation.is_none(),
@@ -140,8 +153,8 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
     if !target_ok
         || concurrency::side_effect(file, target).is_some()
         || concurrency::not_startable_early(file, call).is_some()
-        || concurrency::reads_the_terminal(file, call)
-        || concurrency::named_as_state_change(file, call)
+        || concurrency::reads_the_terminal(file, subject)
+        || concurrency::named_as_state_change(file, subject)
     {
         return None;
     }
@@ -172,7 +185,77 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
         containers,
         passed,
         seen_elsewhere,
-        receiver: concurrency::receiver(file, call),
+        receiver: concurrency::receiver(file, subject),
+        checks: concurrency::named_as_check(file, subject),
+    })
+}
+
+/// Whether an annotation is `Final` (`Final[int]`, `typing.Final`).
+fn is_final(annotation: &str) -> bool {
+    let name = annotation.split('[').next().unwrap_or_default().trim();
+    name.rsplit('.').next() == Some("Final")
+}
+
+/// A name the run binds that is read where its value matters after a later call of the run
+/// failed: in an `except`, `else` or `finally` clause of a `try` around the run, or after a `try`
+/// one of whose handlers lets the code go on. Gathered, no result is bound when any call fails
+/// (`knocker = await start(); resp = await query()` with `finally: if knocker: knocker.cancel()`).
+fn read_after_a_failure(file: &FileContext, steps: &[Step]) -> Option<String> {
+    let first = steps.first()?;
+    let bound: Vec<&String> = steps.iter().flat_map(|s| &s.binds).collect();
+    let read_in = |node: Node, after: usize| -> Option<String> {
+        let reads = syntax::descendants(node, |n| {
+            matches!(n.kind(), "identifier" | "attribute") && n.start_byte() >= after
+        });
+        reads.into_iter().find_map(|read| {
+            let read = concurrency::compact(file.text(read));
+            bound.iter().find(|b| concurrency::overlaps(&read, b)).map(|b| b.to_string())
+        })
+    };
+    let mut child = first.statement;
+    let mut function = None;
+    let mut handled = Vec::new();
+    while let Some(parent) = child.parent() {
+        match parent.kind() {
+            "function_definition" | "lambda" | "class_definition" => {
+                function = Some(parent);
+                break;
+            }
+            "try_statement" if parent.child_by_field_name("body") == Some(child) => handled.push(parent),
+            _ => {}
+        }
+        child = parent;
+    }
+    for statement in handled {
+        let mut cursor = statement.walk();
+        let clauses: Vec<Node> = statement
+            .named_children(&mut cursor)
+            .filter(|c| {
+                matches!(c.kind(), "except_clause" | "except_group_clause" | "else_clause" | "finally_clause")
+            })
+            .collect();
+        if let Some(name) = clauses.iter().find_map(|clause| read_in(*clause, 0)) {
+            return Some(name);
+        }
+        let goes_on = clauses.iter().any(|c| c.kind().starts_with("except") && handler_goes_on(*c));
+        if goes_on && let Some(name) = function.and_then(|f| read_in(f, statement.end_byte())) {
+            return Some(name);
+        }
+    }
+    None
+}
+
+/// Whether an `except` clause lets the code after its `try` run: its last statement neither
+/// raises nor leaves.
+fn handler_goes_on(clause: Node) -> bool {
+    let mut cursor = clause.walk();
+    let block = clause.named_children(&mut cursor).filter(|c| c.kind() == "block").last();
+    let last = block.and_then(|b| {
+        let mut cursor = b.walk();
+        b.named_children(&mut cursor).filter(|s| s.kind() != "comment").last()
+    });
+    !last.is_some_and(|s| {
+        matches!(s.kind(), "raise_statement" | "return_statement" | "continue_statement" | "break_statement")
     })
 }
 
@@ -266,6 +349,10 @@ impl SequentialAwaits {
     fn flush<'t>(&self, file: &FileContext<'_, 't>, run: &mut Vec<Step<'t>>, findings: &mut Vec<Finding>) {
         let steps = std::mem::take(run);
         if steps.len() < 2 {
+            return;
+        }
+        // Sequential on purpose: the code that runs when a call fails reads an earlier result.
+        if read_after_a_failure(file, &steps).is_some() {
             return;
         }
         let (first, last) = (&steps[0], &steps[steps.len() - 1]);
