@@ -6,24 +6,51 @@
 #   stdlib  the local Python standard library (sysconfig.get_paths()["stdlib"]), walked with
 #           --no-default-excludes. By default only asyncio/, test/test_asyncio/, concurrent/ and
 #           unittest/; with --stdlib all of it, site-packages included (~700 MB, ~11k .py files).
-# For each corpus: `asyncmod check --unsafe-fixes --format json` (findings before), `asyncmod fix
-# --unsafe-fixes`, a second fix, `asyncmod check` again; every invocation under `timeout 600`.
-# Then checks that nothing broke:
+# For each corpus, every invocation under `timeout 600`: `asyncmod check --unsafe-fixes --format
+# json` (findings before), the same with whole-file parsing (ASYNCMOD_PARSE_WHOLE=1), `diff
+# --unsafe-fixes` sliced and whole, `check` (text and json) and `diff` with --jobs 1, 2 and 8
+# (REALCODE_JOBS_RUNS runs each with 2 and 8 workers), `fix --unsafe-fixes --jobs 8`, `fix --jobs 1`
+# on a second copy, a second fix, `asyncmod check` again. Then checks that nothing broke:
 #   * every changed file that compiled before still compiles (python -m py_compile semantics),
 #   * a second `asyncmod fix` changes nothing (checksums),
 #   * `asyncmod check` afterwards reports no finding with a fix, and `fix` refused no fix,
-#   * no panic (`panicked` on stderr), no timeout, no unexpected exit code; errors only for files
-#     that are not UTF-8 or do not compile,
-#   * ruff F821/F811/F823/F841 report no more than before (compared per file and rule),
-#   * ruff ASYNC251 + RUF006 are lower afterwards (and higher for no package).
-# Prints tables (per package; per transform: findings before, fixed, left; findings left by
-# no_fix_reason; asyncmod runs with timings); exits nonzero on any violation.
+#   * no panic (`panicked` on stderr), no timeout, exit code 0 or 1 (fix: 0); errors only for
+#     files that are not UTF-8 or do not compile,
+#   * the same output: sliced and whole-file parsing (check and diff); --jobs 1, 2 and 8 (check
+#     text and json, diff: stdout and stderr byte-identical; fix: the same tree and report); a
+#     difference names its first differing line,
+#   * diff exits 1 with a non-empty diff where a finding has a fix (0 and nothing where none has),
+#     and its diff, applied to the original, gives what fix wrote (file by file),
+#   * the fix summary agrees with the findings: diff's summary = fix's; findings fix says are left
+#     = the ones it lists = what `check` finds after it (per transform); files it says it changed =
+#     files that changed; per transform, fixes applied >= findings with a fix - those whose fix
+#     overlaps another's. (Fixes applied and findings gone are not equal: one fix can take an
+#     overlapping finding with it, such as the `json.load(f)` inside a `with open` block moved into
+#     a thread, and a fix can make a new finding, such as an `await asyncio.to_thread(...)` in a
+#     loop, which loop-awaits reports.)
+#   * Ruff, each code on its own: ASYNC251 and RUF006 fall in every package that has one (and
+#     overall, which needs one); F821/F811/F823/F841 rise in no file; the ASYNC codes transforms
+#     claim (`ruff = [...]` in transforms/*.toml) rise in no package; Ruff's own count of its
+#     findings equals the lines read,
+#   * the expected table scripts/realcode_expected.txt: per package and transform the findings
+#     before, with a fix and left; per corpus and transform the fixes applied; per corpus the fix
+#     summary; per package the .py files and files changed, and each Ruff code before and after.
+#     Tolerance: exact (pinned wheels, pinned Ruff, output independent of timing: any difference
+#     is a change of behaviour to look at, and a tolerance would hide a transform losing one of
+#     its few findings in a small package); the stdlib rows depend on the interpreter, so with
+#     another Python version than the table's they may differ by max(2, 25%) (and an expected
+#     non-zero stays non-zero), and with --stdlib they are not compared. After a deliberate change,
+#     rerun with --update-expected and commit the table with the change.
+# Prints tables (per package; per Ruff code; per transform: findings before, fixable, applied,
+# left; findings left by no_fix_reason; asyncmod runs with timings); exits nonzero on any violation.
+# Cost of the --jobs comparison: ~1 minute on 2 cores (REALCODE_JOBS_RUNS=3).
 #
-# Usage: scripts/realcode.sh [--stdlib] [--baseline-only] [--keep] [--workdir DIR]
-#   --stdlib         the whole standard library with its site-packages instead of the small subset
-#   --baseline-only  download + ruff baseline only (no asyncmod needed)
-#   --keep           keep the temporary work directory even on success
-#   --workdir DIR    use DIR (must not exist yet) instead of a fresh mktemp directory
+# Usage: scripts/realcode.sh [--stdlib] [--baseline-only] [--keep] [--workdir DIR] [--update-expected]
+#   --stdlib           the whole standard library with its site-packages instead of the small subset
+#   --baseline-only    download + ruff baseline only (no asyncmod needed)
+#   --keep             keep the temporary work directory even on success
+#   --workdir DIR      use DIR (must not exist yet) instead of a fresh mktemp directory
+#   --update-expected  rewrite scripts/realcode_expected.txt from this run (all other checks apply)
 # Environment:
 #   ASYNCMOD        asyncmod binary to test (default: cargo build --release, then target/release/asyncmod)
 #   REALCODE_VENV   venv directory (default: <repo>/.venv-realcode)
@@ -31,6 +58,7 @@
 #   PYTHON          interpreter used to create the venv, whose standard library is the stdlib
 #                   corpus (default: python3)
 #   REALCODE_TIMEOUT  seconds each asyncmod invocation may take (default: 600)
+#   REALCODE_JOBS_RUNS  runs of check/diff with --jobs 2 and with --jobs 8 each (default: 3)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +66,8 @@ VENV_DIR="${REALCODE_VENV:-$ROOT/.venv-realcode}"
 CACHE_DIR="${REALCODE_CACHE:-$VENV_DIR/wheels}"
 RUFF_VERSION="0.17.6"
 
-# Pinned wheels. Counts are ruff $RUFF_VERSION findings in the unpacked wheel (ASYNC251 / RUF006).
+# Pinned wheels. Counts are ruff $RUFF_VERSION findings in the unpacked wheel (ASYNC251 / RUF006);
+# scripts/realcode_expected.txt has every count the run asserts.
 PACKAGES=(
   "jupyterhub==6.1.1"     # 3 / 5  time.sleep in async tests; bare asyncio.ensure_future
   "ipyparallel==9.2.0"    # 2 / 2  time.sleep in async launchers; bare asyncio.ensure_future
@@ -57,16 +86,20 @@ PACKAGES=(
 # The stdlib subset the default run (CI) uses; --stdlib takes all of it.
 STDLIB_SUBSET=(asyncio test/test_asyncio concurrent unittest)
 TIMEOUT_SECONDS="${REALCODE_TIMEOUT:-600}"
+JOBS_RUNS="${REALCODE_JOBS_RUNS:-3}"
+[[ "$JOBS_RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "realcode.sh: REALCODE_JOBS_RUNS must be a positive number" >&2; exit 2; }
 
 BASELINE_ONLY=0
 FULL_STDLIB=0
 KEEP=0
 WORK=""
+UPDATE_EXPECTED=()
 while (($#)); do
   case "$1" in
     --baseline-only) BASELINE_ONLY=1 ;;
     --stdlib) FULL_STDLIB=1 ;;
     --keep) KEEP=1 ;;
+    --update-expected) UPDATE_EXPECTED=(--update-expected) ;;
     --workdir) WORK="$2"; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "realcode.sh: unknown argument: $1" >&2; exit 2 ;;
@@ -200,17 +233,16 @@ else
 fi
 chmod -R u+w "$WORK/orig"
 cp -a "$WORK/orig" "$WORK/src"
+cp -a "$WORK/orig" "$WORK/fixj1"
 SRC="$WORK/src"
 
-WHEEL_PATHS=()
-for name in "${PKG_NAMES[@]}"; do WHEEL_PATHS+=("$SRC/$name"); done
-"$PY" - "$WORK/corpora.json" "$HAVE_STDLIB" "${PKG_NAMES[@]}" <<'PY'
+"$PY" - "$WORK/corpora.json" "$HAVE_STDLIB" "$STDLIB_VER" "$FULL_STDLIB" "$JOBS_RUNS" "${PKG_NAMES[@]}" <<'PY'
 import json, sys
-out, have_stdlib, pkgs = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
+out, have_stdlib, python, full, jobs_runs, pkgs = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4] == "1", int(sys.argv[5]), sys.argv[6:]
 corpora = {"wheels": pkgs}
 if have_stdlib:
     corpora["stdlib"] = ["stdlib"]
-json.dump(corpora, open(out, "w"))
+json.dump({"corpora": corpora, "python": python, "full_stdlib": full, "jobs_runs": jobs_runs}, open(out, "w"))
 PY
 CORPORA=(wheels)
 ((HAVE_STDLIB == 0)) || CORPORA+=(stdlib)
@@ -228,12 +260,14 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # 6. per corpus: asyncmod check (before), fix, fix again, check (after); ruff after
-# run_asyncmod CORPUS STEP ARGS...: one invocation under `timeout`, outputs in runs/CORPUS.STEP.*
+# run_asyncmod CORPUS STEP ARGS...: one invocation under `timeout`, outputs in runs/CORPUS.STEP.*;
+# on the corpus in $TREE (default: src/).
 run_asyncmod() {
-  local corpus="$1" step="$2" base="$WORK/runs/$1.$2" rc=0 t
+  local corpus="$1" step="$2" base="$WORK/runs/$1.$2" rc=0 t tree="${TREE:-$SRC}" name
   shift 2
-  local paths=("${WHEEL_PATHS[@]}")
-  [[ "$corpus" == wheels ]] || paths=(--no-default-excludes "$SRC/stdlib")
+  local paths=()
+  for name in "${PKG_NAMES[@]}"; do paths+=("$tree/$name"); done
+  [[ "$corpus" == wheels ]] || paths=(--no-default-excludes "$tree/stdlib")
   t="$(date +%s.%N)"
   timeout "$TIMEOUT_SECONDS" "$ASYNCMOD" "$@" "${paths[@]}" >"$base.out" 2>"$base.err" || rc=$?
   echo "$rc" >"$base.rc"
@@ -245,24 +279,30 @@ run_asyncmod() {
 for corpus in "${CORPORA[@]}"; do
   log "$corpus: asyncmod check --unsafe-fixes (before)"
   run_asyncmod "$corpus" check-before check --unsafe-fixes --format json --quiet
-  # Parsing only the statements that can hold a finding must change nothing: compare check and
-  # diff against whole-file parsing (ASYNCMOD_PARSE_WHOLE=1).
+  # Parsing only the statements that can hold a finding must change nothing: check and diff are
+  # compared with whole-file parsing (ASYNCMOD_PARSE_WHOLE=1) in the report.
   log "$corpus: sliced parsing against whole files (check and diff)"
   ASYNCMOD_PARSE_WHOLE=1 run_asyncmod "$corpus" check-whole check --unsafe-fixes --format json --quiet
   run_asyncmod "$corpus" diff-sliced diff --unsafe-fixes
   ASYNCMOD_PARSE_WHOLE=1 run_asyncmod "$corpus" diff-whole diff --unsafe-fixes
-  for pair in check-before:check-whole diff-sliced:diff-whole; do
-    a="$WORK/runs/$corpus.${pair%%:*}.out" b="$WORK/runs/$corpus.${pair##*:}.out"
-    if ! cmp -s "$a" "$b"; then
-      log "$corpus: sliced and whole-file parsing differ ($pair):"
-      diff "$b" "$a" | head -n 40 >&2
-      exit 1
-    fi
+  # The output may not depend on the number of workers (issue 15): one run with --jobs 1 (the
+  # reference), JOBS_RUNS with 2 and with 8, compared in the report.
+  log "$corpus: check (text, json) and diff with --jobs 1, 2 and 8 ($JOBS_RUNS runs each with 2 and 8)"
+  for jobs in 1 2 8; do
+    for ((i = 1; i <= (jobs == 1 ? 1 : JOBS_RUNS); i++)); do
+      suffix="j$jobs"; ((jobs == 1)) || suffix+=".$i"
+      run_asyncmod "$corpus" "check-text.$suffix" check --unsafe-fixes --jobs "$jobs"
+      run_asyncmod "$corpus" "check-json.$suffix" check --unsafe-fixes --format json --quiet --jobs "$jobs"
+      run_asyncmod "$corpus" "diff.$suffix" diff --unsafe-fixes --jobs "$jobs"
+    done
   done
-  log "$corpus: asyncmod fix --unsafe-fixes (1st run)"
-  run_asyncmod "$corpus" fix1 fix --unsafe-fixes
+  log "$corpus: asyncmod fix --unsafe-fixes --jobs 8 (1st run)"
+  run_asyncmod "$corpus" fix1 fix --unsafe-fixes --jobs 8
   grep -E '^Fixed ' "$WORK/runs/$corpus.fix1.err" >&2 || tail -n 3 "$WORK/runs/$corpus.fix1.err" >&2 || true
+  log "$corpus: asyncmod fix --unsafe-fixes --jobs 1 on a second copy (must end the same)"
+  TREE="$WORK/fixj1" run_asyncmod "$corpus" fix-j1 fix --unsafe-fixes --jobs 1
 done
+"$PY" "$HELPER" snapshot "$WORK/fixj1" "$WORK/snap_fixj1.json" 0
 "$PY" "$HELPER" snapshot "$SRC" "$WORK/snap_after1.json" 0
 "$PY" "$HELPER" keep-changed "$WORK"
 for corpus in "${CORPORA[@]}"; do
@@ -281,7 +321,7 @@ log "ruff after"
 # 7. report
 log "report"
 report_rc=0
-"$PY" "$HELPER" report "$WORK" || report_rc=$?
+"$PY" "$HELPER" report "$WORK" "${UPDATE_EXPECTED[@]}" || report_rc=$?
 if ((FULL_STDLIB)); then what="wheels + full stdlib with site-packages"; else what="wheels + stdlib subset (${STDLIB_SUBSET[*]})"; fi
 echo "corpus: $what; Python $STDLIB_VER stdlib at $STDLIB_DIR"
 echo "total time: $((SECONDS - T0))s"
