@@ -337,18 +337,21 @@ def first_difference(a, b):
     return i + 1, la[i] if i < len(la) else "<end of output>", lb[i] if i < len(lb) else "<end of output>"
 
 
-def differs(label, a_name, a, b_name, b):
-    """A violation naming the first differing line, or None if a == b."""
+def differs(label, a_name, a, b_name, b, tree=None):
+    """A violation naming the first differing line (without TREE's path), or None if a == b."""
     if a == b:
         return None
     n, x, y = first_difference(a, b)
-    return f"{label}: {a_name} and {b_name} differ, first at line {n}: {a_name}: {shorten(x)!r} / {b_name}: {shorten(y)!r}"
+    if tree:
+        x, y = (l.replace(tree + os.sep, "") for l in (x, y))
+    return (f"{label}: {a_name} and {b_name} differ, first at line {n}: {a_name}: {shorten(x, 100)!r} / "
+            f"{b_name}: {shorten(y, 100)!r}")
 
 
-def runs_differ(label, ref, other):
+def runs_differ(label, ref, other, tree):
     for stream in ("out", "err"):
         v = differs(f"{label} ({'stdout' if stream == 'out' else 'stderr'})", ref.step, getattr(ref, stream),
-                    other.step, getattr(other, stream))
+                    other.step, getattr(other, stream), tree)
         if v:
             return f"{ref.corpus}: {v}"
     return None
@@ -640,7 +643,7 @@ def report(work, update_expected=False):
     for corpus in corpora:
         for a, b in (("check-before", "check-whole"), ("diff-sliced", "diff-whole")):
             if (corpus, a) in runs and (corpus, b) in runs:
-                v = runs_differ("sliced and whole-file parsing", runs[(corpus, a)], runs[(corpus, b)])
+                v = runs_differ("sliced and whole-file parsing", runs[(corpus, a)], runs[(corpus, b)], src)
                 if v:
                     violations.append(v)
         for kind, default_run in JOBS_KINDS.items():
@@ -649,7 +652,7 @@ def report(work, update_expected=False):
                 continue
             others = [s for c, s in runs if c == corpus and s.startswith(kind + ".j") and s != ref.step]
             for s in others + ([default_run] if default_run and (corpus, default_run) in runs else []):
-                v = runs_differ("output depends on --jobs", ref, runs[(corpus, s)])
+                v = runs_differ("output depends on --jobs", ref, runs[(corpus, s)], src)
                 if v:
                     violations.append(v)
 
