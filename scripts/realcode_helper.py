@@ -699,8 +699,12 @@ def report(work, update_expected=False):
             summ = {"applied": {}, "total": 0, "files": 0, "checked": 0, "left": 0}
         if dsumm is None:
             violations.append(f"{corpus}: no `Would fix N findings in M files (K checked; ...)` line from diff on stderr")
-        elif {k: v for k, v in dsumm.items()} != {k: v for k, v in summ.items()}:
-            violations.append(f"{corpus}: diff and fix summaries disagree: diff {dsumm}, fix {summ}")
+        elif dsumm != summ:
+            flat = lambda s: {**{k: v for k, v in s.items() if k != "applied"},
+                              **{f"applied {t}": n for t, n in s["applied"].items()}}
+            d, f = flat(dsumm), flat(summ)
+            violations.append(f"{corpus}: diff and fix summaries disagree: " + "; ".join(
+                f"{k}: diff {d.get(k, 0)}, fix {f.get(k, 0)}" for k in sorted(set(d) | set(f)) if d.get(k) != f.get(k)))
         left_lines = [l for l in fix1.out.splitlines()] if fix1 else []
         bad = [l for l in left_lines if not TEXT_LINE.match(l)]
         if bad:
