@@ -16,6 +16,7 @@ pub mod engine;
 pub mod finding;
 pub mod gitdiff;
 pub mod imports;
+pub mod naming;
 pub mod prefilter;
 pub mod print;
 pub mod project;

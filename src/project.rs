@@ -21,6 +21,7 @@ use crate::blocking;
 use crate::cache::Shared;
 use crate::config::Settings;
 use crate::definitions::CallKind;
+use crate::naming;
 use crate::semantic::{Model, Resolved};
 use crate::slice;
 use crate::syntax::{self, is_async_def, text};
@@ -66,6 +67,19 @@ struct FunctionFacts {
     thread_bound_call: Option<String>,
     /// The other calls in its body that may reach project code, in source order.
     callees: Vec<Callee>,
+    /// For an `async def`: what its own body shows of its effects.
+    effects: CoroutineEffects,
+}
+
+/// What the body of an `async def` shows (not counting nested functions, which run when called).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CoroutineEffects {
+    /// It awaits something (`await`, `async for`, `async with`): calling it may suspend, and so
+    /// gain from running beside other calls. One that never does runs to its end at once.
+    pub suspends: bool,
+    /// The first sign that it changes state: a call named for a change (`save`, `update`, ...),
+    /// an assignment to an attribute or to an item of what it did not build, `global`, `nonlocal`.
+    pub changes_state: Option<String>,
 }
 
 /// One module's summary: its module-level functions, and the names it imports (to follow
@@ -120,10 +134,10 @@ impl ModuleFacts {
             } else {
                 FunctionKind::Coroutine
             };
-            let calls = if kind == FunctionKind::Sync {
-                calls_of(model, definition, &reachable, methods, settings)
+            let (calls, effects) = if kind == FunctionKind::Sync {
+                (calls_of(model, definition, &reachable, methods, settings), CoroutineEffects::default())
             } else {
-                Calls::default()
+                (Calls::default(), effects_of(model, definition))
             };
             facts.functions.insert(
                 name.to_string(),
@@ -133,6 +147,7 @@ impl ModuleFacts {
                     blocking_call: calls.blocking,
                     thread_bound_call: calls.thread_bound,
                     callees: calls.callees,
+                    effects,
                 },
             );
         }
@@ -155,6 +170,11 @@ impl ModuleFacts {
     /// Whether the module-level function `name` yields (calling it runs none of its body).
     pub fn is_generator(&self, name: &str) -> bool {
         self.functions.get(name).is_some_and(|f| f.generator)
+    }
+
+    /// What the body of the `async def` the module binds to `name` shows of its effects.
+    pub fn coroutine_effects(&self, name: &str) -> Option<&CoroutineEffects> {
+        self.functions.get(name).filter(|f| f.kind != FunctionKind::Sync).map(|f| &f.effects)
     }
 
     /// What kind of function the module binds to `name` at module level, if it defines one.
@@ -238,6 +258,71 @@ fn calls_of(
         stack.extend(children.into_iter().rev());
     }
     calls
+}
+
+/// What the body of the `async def` `definition` shows of its effects.
+fn effects_of(model: &Model, definition: Node) -> CoroutineEffects {
+    let source = model.source();
+    let mut effects = CoroutineEffects::default();
+    let Some(body) = definition.child_by_field_name("body") else { return effects };
+    // Names the function binds with a plain assignment: items of what it builds are its own.
+    let own: HashSet<&str> = syntax::descendants(body, |n| n.kind() == "assignment")
+        .into_iter()
+        .filter_map(|a| a.child_by_field_name("left").filter(|l| l.kind() == "identifier"))
+        .map(|name| text(name, source))
+        .collect();
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        let change = match node.kind() {
+            "function_definition" | "lambda" | "class_definition" => continue,
+            "await" => {
+                effects.suspends = true;
+                None
+            }
+            "for_statement" | "with_statement" if text(node, source).starts_with("async") => {
+                effects.suspends = true;
+                None
+            }
+            "global_statement" | "nonlocal_statement" => Some(text(node, source).to_string()),
+            "call" => node
+                .child_by_field_name("function")
+                .and_then(|callee| match callee.kind() {
+                    "identifier" => Some(callee),
+                    "attribute" => callee.child_by_field_name("attribute"),
+                    _ => None,
+                })
+                .map(|name| text(name, source))
+                .filter(|name| naming::names_a_state_change(name))
+                .map(|name| format!("{name}(...)")),
+            "assignment" | "augmented_assignment" => node
+                .child_by_field_name("left")
+                .filter(|target| match target.kind() {
+                    "attribute" => true,
+                    "subscript" => {
+                        let mut root = target.child_by_field_name("value");
+                        while let Some(inner) = root.filter(|r| matches!(r.kind(), "subscript" | "attribute"))
+                        {
+                            root = inner.child_by_field_name(if inner.kind() == "subscript" {
+                                "value"
+                            } else {
+                                "object"
+                            });
+                        }
+                        !root.is_some_and(|r| r.kind() == "identifier" && own.contains(text(r, source)))
+                    }
+                    _ => false,
+                })
+                .map(|target| format!("{} = ...", text(target, source))),
+            _ => None,
+        };
+        if effects.changes_state.is_none() {
+            effects.changes_state = change;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    effects
 }
 
 /// Who `call` calls, when that may be a module-level function of this module or an imported one.
@@ -400,13 +485,6 @@ impl Project {
 
     fn slot(&self, module: &Path) -> Slot {
         self.modules.get_or_insert_with(module, Slot::default)
-    }
-
-    /// The summary of the file being analysed, from its model. It is not shared with the other
-    /// workers: their answers must not depend on whether this file's analysis (which may parse
-    /// other parts of it) ran first; they read the file's own summary ([`Project::summarise`]).
-    pub fn summary_of(&self, model: &Model) -> ModuleFacts {
-        ModuleFacts::build(model, &self.settings)
     }
 
     /// The summary of another module of the run, read and parsed on first use; `None` when it

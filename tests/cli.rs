@@ -391,8 +391,7 @@ fn a_bad_command_line_value_is_not_blamed_on_the_pyproject() {
 
 #[test]
 fn the_summary_names_the_command_that_applies_the_fixes() {
-    let source =
-        "import asyncio\n\n\nasync def f(a, b):\n    x = await a()\n    y = await b()\n    return x, y\n";
+    let source = "import asyncio\n\n\nasync def f(fetch_a, fetch_b):\n    x = await fetch_a()\n    y = await fetch_b()\n    return x, y\n";
     let dir = tree(&[("app.py", BLOCKING.as_bytes()), ("more.py", source.as_bytes())]);
     let output = asyncmod(&["check", "--unsafe-fixes", "."], dir.path());
     let err = stderr(&output);

@@ -84,8 +84,8 @@ async def shadowed(notify):
     notify("x")
 "#;
 
-// The two helpers, once in threads, are independent awaits: the next pass gathers them
-// (sequential-awaits), which is what a second run would do otherwise.
+// The two helpers, once in threads, are awaits in a row, but nothing shows that `version` only
+// reads (sequential-awaits gathers a later call only on evidence): they stay in order.
 const MAIN_FIXED: &str = r#"import asyncio
 
 import pkg.config as cfg
@@ -95,10 +95,8 @@ from outside import slow
 
 
 async def main():
-    config, v = await asyncio.gather(
-        asyncio.to_thread(load_config, "c.json"),
-        asyncio.to_thread(cfg.version),
-    )
+    config = await asyncio.to_thread(load_config, "c.json")
+    v = await asyncio.to_thread(cfg.version)
     n = cfg.factorial(5) + cfg.ping(3)
     await notify("ann")
     await jobs.notify("bob")

@@ -115,7 +115,7 @@ pub(crate) fn project_function(file: &FileContext, project: &Project, call: Node
             match file.model.resolve(name, function) {
                 Resolved::Import(qualified) => project.resolve(file.path, &qualified, Question::Blocking),
                 Resolved::Other if file.model.resolves_to_module_scope(name, function) => {
-                    let facts = file.own_summary(project);
+                    let facts = file.own_summary();
                     facts.function_kind(name)?;
                     Some(FunctionRef::in_analysed_file(file.path, name, facts))
                 }

@@ -8,6 +8,8 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use crate::config::PythonVersion;
+use crate::naming;
+use crate::project::{CoroutineEffects, Question};
 use crate::semantic::Resolved;
 use crate::syntax;
 use crate::transforms::FileContext;
@@ -82,95 +84,6 @@ const ORDERED_CALLS: &[&str] = &[
     "writelines",
 ];
 
-/// Words that name a write or a change of state. A call whose name holds one (`save_order`,
-/// `session_login`, `updateCache`) likely changes what a later call of the same run reads
-/// (`load_order`, `fetch_profile`), so it ends the run: a wrong guess costs only a missed gather.
-const STATE_CHANGING_WORDS: &[&str] = &[
-    "add",
-    "append",
-    "apply",
-    "authenticate",
-    "authorize",
-    "clear",
-    "close",
-    "commit",
-    "connect",
-    "create",
-    "decr",
-    "decrement",
-    "delete",
-    "disconnect",
-    "drop",
-    "emit",
-    "enqueue",
-    "incr",
-    "increment",
-    "init",
-    "initialize",
-    "insert",
-    "invalidate",
-    "lock",
-    "login",
-    "logout",
-    "mark",
-    "migrate",
-    "notify",
-    "open",
-    "patch",
-    "persist",
-    "pop",
-    "post",
-    "publish",
-    "push",
-    "put",
-    "record",
-    "refresh",
-    "register",
-    "remove",
-    "reset",
-    "save",
-    "send",
-    "set",
-    "setup",
-    "signin",
-    "signup",
-    "start",
-    "stop",
-    "store",
-    "submit",
-    "subscribe",
-    "sync",
-    "truncate",
-    "unlock",
-    "unsubscribe",
-    "update",
-    "upload",
-    "upsert",
-    "write",
-];
-
-/// Whether a function name holds a [state-changing word](STATE_CHANGING_WORDS), in snake_case
-/// or camelCase.
-fn names_a_state_change(name: &str) -> bool {
-    words_of(name).iter().any(|word| STATE_CHANGING_WORDS.binary_search(&word.as_str()).is_ok())
-}
-
-/// The lower-case words of a snake_case or camelCase name.
-fn words_of(name: &str) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for c in name.chars() {
-        if (c == '_' || c.is_uppercase()) && !current.is_empty() {
-            words.push(std::mem::take(&mut current));
-        }
-        if c != '_' {
-            current.extend(c.to_lowercase());
-        }
-    }
-    words.push(current);
-    words
-}
-
 /// The asyncio functions whose awaited calls may be gathered; every other asyncio (and trio or
 /// anyio) API ends a run: `sleep` paces, `gather`/`wait` already run things concurrently.
 const GATHERABLE_ASYNCIO: &[&str] = &["asyncio.to_thread", "asyncio.wait_for"];
@@ -204,22 +117,18 @@ fn called_name(call: Node) -> Option<Node> {
     }
 }
 
-/// Words that name a check: a call named with one (`check_team_exists`, `validate_token`,
-/// `ensureAccess`) likely raises to stop what follows, and gathered, what follows would run
-/// anyway (`gather` does not cancel the other calls when one raises).
-const CHECKING_WORDS: &[&str] = &["assert", "authorize", "check", "ensure", "require", "validate", "verify"];
-
-/// Whether the awaited `call`'s name says it checks something before what follows may run.
+/// Whether the awaited `call`'s name says it checks something before what follows may run
+/// (`check_team_exists`, `validate_token`): it likely raises to stop what follows, and gathered,
+/// what follows would run anyway (`gather` does not cancel the other calls when one raises).
 pub(crate) fn named_as_check(file: &FileContext, call: Node) -> bool {
-    called_name(call)
-        .is_some_and(|last| words_of(file.text(last)).iter().any(|w| CHECKING_WORDS.contains(&w.as_str())))
+    called_name(call).is_some_and(|last| naming::names_a_check(file.text(last)))
 }
 
 /// Whether the awaited `call`'s name says it changes state (`save_order(...)`,
 /// `self.session_login()`): in a run of awaits a later call likely reads what it wrote. A loop
 /// calls it on a different item each time, so loops do not ask.
 pub(crate) fn named_as_state_change(file: &FileContext, call: Node) -> bool {
-    called_name(call).is_some_and(|last| names_a_state_change(file.text(last)))
+    called_name(call).is_some_and(|last| naming::names_a_state_change(file.text(last)))
 }
 
 /// Text that starts work concurrently, as a branch beside a sequential one would hold it.
@@ -260,31 +169,88 @@ pub(crate) fn beside_concurrent_branch(file: &FileContext, node: Node) -> bool {
 /// and the answers may land in the wrong variables.
 const TERMINAL_INPUT: &[&str] = &["ainput", "getpass", "input", "prompt", "prompt_async"];
 
-/// Whether the awaited `call` reads from the terminal: its callee is [one that
-/// does](TERMINAL_INPUT), or it runs one in a thread (`asyncio.to_thread(input, ...)`,
-/// `loop.run_in_executor(None, getpass.getpass, ...)`, through `functools.partial` too).
+/// Whether the awaited `call` reads from the terminal: it [runs](run_name) [one that
+/// does](TERMINAL_INPUT).
 pub(crate) fn reads_the_terminal(file: &FileContext, call: Node) -> bool {
+    run_name(file, call).is_some_and(|name| TERMINAL_INPUT.contains(&name))
+}
+
+/// The name of the function an awaited call runs: its callee's, or for a call that runs a
+/// function in a thread (`asyncio.to_thread(f, ...)`, `loop.run_in_executor(None, f, ...)`,
+/// through `functools.partial` too) that function's.
+pub(crate) fn run_name<'t>(file: &FileContext<'_, 't>, call: Node<'t>) -> Option<&'t str> {
     let mut call = call;
     loop {
-        let Some(last) = called_name(call) else { return false };
+        let last = called_name(call)?;
         // The function a thread runs: the first argument, or the second for run_in_executor.
         let runs = match file.text(last) {
-            name if TERMINAL_INPUT.contains(&name) => return true,
             "to_thread" | "partial" => 0,
             "run_in_executor" => 1,
-            _ => return false,
+            name => return Some(name),
         };
         let arguments = statements::arguments(call);
-        let Some(runs) = arguments.get(runs).filter(|a| a.kind() != "keyword_argument") else { return false };
+        let runs = arguments.get(runs).filter(|a| a.kind() != "keyword_argument")?;
         match runs.kind() {
             "call" => call = *runs,
-            "identifier" | "attribute" => {
-                let name = file.text(*runs).rsplit('.').next().unwrap_or_default();
-                return TERMINAL_INPUT.contains(&name);
-            }
-            _ => return false,
+            "identifier" | "attribute" => return file.text(*runs).rsplit('.').next(),
+            _ => return None,
         }
     }
+}
+
+/// What is known of what an awaited call does, for starting it before the calls above it end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Evidence {
+    /// The coroutine it calls, whose body the project shows, only reads; or, where no body is
+    /// seen, its name says it reads (`fetch_profile`).
+    OnlyReads,
+    /// The coroutine it calls never awaits: it runs to its end at once, and gains nothing from
+    /// running beside other calls.
+    NeverSuspends,
+    /// The body of the coroutine it calls changes state (how): a later call may read what it
+    /// wrote, as with a call [named as a change](named_as_state_change).
+    ChangesState(String),
+    /// Nothing shows that it only reads (why).
+    Unknown(String),
+}
+
+/// What the awaited `call` is known to do: from the body of the project's coroutine it calls
+/// (a module-level `async def` of this file or of another module of the run), else from the
+/// name of the function it runs.
+pub(crate) fn evidence(file: &FileContext, call: Node) -> Evidence {
+    if let Some(effects) = callee_effects(file, call) {
+        return match (effects.suspends, effects.changes_state) {
+            (false, _) => Evidence::NeverSuspends,
+            (true, Some(change)) => Evidence::ChangesState(change),
+            (true, None) => Evidence::OnlyReads,
+        };
+    }
+    match run_name(file, call) {
+        Some(name) if naming::names_a_read(name) => Evidence::OnlyReads,
+        Some(name) => Evidence::Unknown(format!("nothing shows that `{name}` only reads")),
+        None => Evidence::Unknown("its callee is computed".to_string()),
+    }
+}
+
+/// The effects of the project coroutine `call` calls, when the project shows its body.
+fn callee_effects(file: &FileContext, call: Node) -> Option<CoroutineEffects> {
+    let function = call.child_by_field_name("function")?;
+    let qualified = match function.kind() {
+        "identifier" => {
+            let name = file.text(function);
+            match file.model.resolve(name, function) {
+                Resolved::Import(qualified) => qualified,
+                Resolved::Other if file.model.resolves_to_module_scope(name, function) => {
+                    return file.own_summary().coroutine_effects(name).cloned();
+                }
+                _ => return None,
+            }
+        }
+        "attribute" => file.model.qualified_name(function)?,
+        _ => return None,
+    };
+    let target = file.project?.resolve(file.path, &qualified, Question::Coroutine)?;
+    target.facts.coroutine_effects(&target.name).cloned()
 }
 
 /// The awaitable that `asyncio.wait_for(awaitable, ...)` bounds, when it is a call: the call the
@@ -754,20 +720,4 @@ pub(crate) fn call_layout(
     out.push_str(indent);
     out.push_str(tail);
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn state_changing_names() {
-        assert!(STATE_CHANGING_WORDS.windows(2).all(|w| w[0] < w[1]), "sorted for binary_search");
-        for name in ["save", "save_order", "session_login", "updateCache", "set_value", "doPost"] {
-            assert!(names_a_state_change(name), "{name}");
-        }
-        for name in ["fetch_user", "load", "get_settings", "reset_password_page_html_text"] {
-            assert_eq!(names_a_state_change(name), name.contains("reset"), "{name}");
-        }
-    }
 }

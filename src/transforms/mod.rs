@@ -99,8 +99,12 @@ impl<'t> FileContext<'_, 't> {
 
     /// This file's module-level functions as the project index sees them, from the text being
     /// analysed (which may be an editor's buffer, or a file another worker is rewriting).
-    pub fn own_summary(&self, project: &Project) -> std::sync::Arc<ModuleFacts> {
-        self.own_summary.get_or_init(|| std::sync::Arc::new(project.summary_of(self.model))).clone()
+    /// It is not shared with the other workers: their answers must not depend on whether this
+    /// file's analysis (which may parse other parts of it) ran first.
+    pub fn own_summary(&self) -> std::sync::Arc<ModuleFacts> {
+        self.own_summary
+            .get_or_init(|| std::sync::Arc::new(ModuleFacts::build(self.model, self.settings)))
+            .clone()
     }
 
     pub fn text(&self, node: Node) -> &'t str {

@@ -10,7 +10,7 @@ use crate::finding::{Edit, Finding, Fix, Safety, Severity};
 use crate::semantic::Context;
 use crate::suppress;
 use crate::syntax;
-use crate::transforms::concurrency::{self, FreshNames};
+use crate::transforms::concurrency::{self, Evidence, FreshNames};
 use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
 
@@ -36,6 +36,8 @@ struct Step<'t> {
     /// Its call is named as a check (`check_team_exists`): what follows must not start before it
     /// has passed.
     checks: bool,
+    /// What is known of what its call does.
+    evidence: Evidence,
 }
 
 impl Transform for SequentialAwaits {
@@ -70,7 +72,13 @@ impl Transform for SequentialAwaits {
                     self.flush(file, &mut run, findings);
                     continue;
                 };
-                if run.last().is_some_and(|last| last.checks) {
+                // Started before the calls above it end, a call must only read: else it might act
+                // before an earlier call has failed, or read before an earlier call has written.
+                if matches!(step.evidence, Evidence::NeverSuspends | Evidence::ChangesState(_)) {
+                    self.flush(file, &mut run, findings);
+                    continue;
+                }
+                if run.last().is_some_and(|last| last.checks) || step.evidence != Evidence::OnlyReads {
                     self.flush(file, &mut run, findings);
                 }
                 let depends =
@@ -187,6 +195,7 @@ fn step<'t>(file: &FileContext<'_, 't>, statement: Node<'t>) -> Option<Step<'t>>
         seen_elsewhere,
         receiver: concurrency::receiver(file, subject),
         checks: concurrency::named_as_check(file, subject),
+        evidence: concurrency::evidence(file, subject),
     })
 }
 

@@ -1,0 +1,143 @@
+//! What a function's name says it does: change state, check something, or only read. The
+//! concurrency transforms and the project index ask it of callees whose bodies they cannot see,
+//! or of the calls a body makes.
+
+/// Words that name a write or a change of state. A call whose name holds one (`save_order`,
+/// `session_login`, `updateCache`) likely changes what a later call of the same run reads
+/// (`load_order`, `fetch_profile`), so it ends the run: a wrong guess costs only a missed gather.
+const STATE_CHANGING_WORDS: &[&str] = &[
+    "add",
+    "append",
+    "apply",
+    "authenticate",
+    "authorize",
+    "clear",
+    "close",
+    "commit",
+    "connect",
+    "create",
+    "decr",
+    "decrement",
+    "delete",
+    "disconnect",
+    "drop",
+    "emit",
+    "enqueue",
+    "incr",
+    "increment",
+    "init",
+    "initialize",
+    "insert",
+    "invalidate",
+    "lock",
+    "login",
+    "logout",
+    "mark",
+    "migrate",
+    "notify",
+    "open",
+    "patch",
+    "persist",
+    "pop",
+    "post",
+    "publish",
+    "push",
+    "put",
+    "record",
+    "refresh",
+    "register",
+    "remove",
+    "reset",
+    "save",
+    "send",
+    "set",
+    "setup",
+    "signin",
+    "signup",
+    "start",
+    "stop",
+    "store",
+    "submit",
+    "subscribe",
+    "sync",
+    "truncate",
+    "unlock",
+    "unsubscribe",
+    "update",
+    "upload",
+    "upsert",
+    "write",
+];
+
+/// Words that name a check: a call named with one (`check_team_exists`, `validate_token`,
+/// `ensureAccess`) likely raises to stop what follows.
+const CHECKING_WORDS: &[&str] = &["assert", "authorize", "check", "ensure", "require", "validate", "verify"];
+
+/// Words that name a read: a call named with one (`fetch_profile`, `getUser`, `list_orders`)
+/// likely only reads, so it may start before the calls above it have finished.
+const READING_WORDS: &[&str] = &[
+    "count", "describe", "download", "exists", "fetch", "find", "get", "has", "head", "list", "load",
+    "lookup", "query", "read", "resolve", "retrieve", "scan", "search", "select", "stat",
+];
+
+/// Whether a name holds a [state-changing word](STATE_CHANGING_WORDS), in snake_case or camelCase.
+pub fn names_a_state_change(name: &str) -> bool {
+    words_of(name).iter().any(|word| STATE_CHANGING_WORDS.binary_search(&word.as_str()).is_ok())
+}
+
+/// Whether a name holds a [checking word](CHECKING_WORDS).
+pub fn names_a_check(name: &str) -> bool {
+    words_of(name).iter().any(|word| CHECKING_WORDS.contains(&word.as_str()))
+}
+
+/// Whether a name holds a [reading word](READING_WORDS) and no state-changing or checking one.
+pub fn names_a_read(name: &str) -> bool {
+    words_of(name).iter().any(|word| READING_WORDS.contains(&word.as_str()))
+        && !names_a_state_change(name)
+        && !names_a_check(name)
+}
+
+/// The lower-case words of a snake_case or camelCase name.
+fn words_of(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for c in name.chars() {
+        if (c == '_' || c.is_uppercase()) && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        if c != '_' {
+            current.extend(c.to_lowercase());
+        }
+    }
+    words.push(current);
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checking_and_reading_names() {
+        for name in ["check_team_exists", "validateToken", "ensure_access", "verify"] {
+            assert!(names_a_check(name), "{name}");
+        }
+        for name in ["fetch_profile", "getUser", "list_orders", "load"] {
+            assert!(names_a_read(name), "{name}");
+        }
+        for name in ["fetch_and_update", "one", "summarize", "check_and_get", "checkout"] {
+            assert!(!names_a_read(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn state_changing_names() {
+        assert!(STATE_CHANGING_WORDS.windows(2).all(|w| w[0] < w[1]), "sorted for binary_search");
+        for name in ["save", "save_order", "session_login", "updateCache", "set_value", "doPost"] {
+            assert!(names_a_state_change(name), "{name}");
+        }
+        for name in ["fetch_user", "load", "get_settings", "reset_password_page_html_text"] {
+            assert_eq!(names_a_state_change(name), name.contains("reset"), "{name}");
+        }
+    }
+}
