@@ -771,7 +771,7 @@ struct ImportStatement {
 
 /// Lines an import statement may take; a longer one is taken as text that only looked like one
 /// (a docstring line starting with "from ").
-const MAX_IMPORT_LINES: usize = 256;
+const MAX_IMPORT_LINES: usize = 200;
 
 impl ImportStatement {
     fn start(line: &str) -> ImportStatement {
@@ -788,6 +788,16 @@ impl ImportStatement {
         }
         self.text.push_str(code);
         self.lines += 1;
+    }
+
+    /// Whether `line` may be a further line of an import statement: names, dots, commas, `as`,
+    /// parentheses, a backslash, a comment.
+    fn continues_with(line: &str) -> bool {
+        let code = line.split('#').next().unwrap_or("");
+        let allowed = |c: char| c.is_alphanumeric() || " \t_.,()\\".contains(c);
+        let first = code.split_whitespace().next().unwrap_or("");
+        code.chars().all(allowed)
+            && !matches!(first, "def" | "class" | "import" | "from" | "async" | "if" | "return")
     }
 
     fn is_complete(&self) -> bool {
@@ -827,7 +837,10 @@ fn scan_lines(text: &str) -> Lines {
         } else if let Some(rest) = after_words(line, &["async", "def"]) {
             lines.coroutine_functions.extend(rest.split('(').next().and_then(word));
         }
-        let statement = match pending.take() {
+        // A line that cannot go on a name list ends what only looked like an import (a docstring
+        // line "from the start (see below"), and is read as a line of its own.
+        let continued = pending.take().filter(|_| ImportStatement::continues_with(line));
+        let statement = match continued {
             Some(mut statement) => {
                 statement.push(line);
                 statement
@@ -1077,6 +1090,16 @@ mod tests {
                 ("y", "..x.y"),
                 ("z", "..x.z")
             ]
+        );
+        // A docstring line that only looks like the start of an import swallows no real one.
+        let docstring = scan_lines(
+            "\"\"\"Shell helpers.\nfrom run_git (see below; output comes back whole\n\"\"\"\nimport subprocess\n",
+        );
+        assert_eq!(
+            docstring.modules.last().map(String::as_str),
+            Some("subprocess"),
+            "{:?}",
+            docstring.modules
         );
         let defs = scan_lines(
             "def f(x):\n    def inner(): pass\nasync def g():\n    pass\nclass C:\n    def m(self): pass\nasync \t def  h(): pass\ndefault = 1\n",
