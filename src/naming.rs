@@ -76,8 +76,9 @@ const CHECKING_WORDS: &[&str] = &["assert", "authorize", "check", "ensure", "req
 /// Words that name a read: a call named with one (`fetch_profile`, `getUser`, `list_orders`)
 /// likely only reads, so it may start before the calls above it have finished.
 const READING_WORDS: &[&str] = &[
-    "count", "describe", "download", "exists", "fetch", "find", "get", "has", "head", "list", "load",
-    "lookup", "query", "read", "resolve", "retrieve", "scan", "search", "select", "stat",
+    "count", "describe", "download", "exists", "fetch", "find", "get", "has", "head", "info", "list", "load",
+    "lookup", "ping", "probe", "query", "read", "resolve", "retrieve", "scan", "search", "select", "size",
+    "stat", "status",
 ];
 
 /// Whether a name holds a [state-changing word](STATE_CHANGING_WORDS), in snake_case or camelCase.

@@ -10,7 +10,7 @@ use tree_sitter::Node;
 use crate::finding::{Edit, Finding, Fix, Helper, Safety, Severity};
 use crate::semantic::{Context, ModuleRef, Resolved};
 use crate::syntax;
-use crate::transforms::concurrency::{self, FreshNames};
+use crate::transforms::concurrency::{self, Evidence, FreshNames};
 use crate::transforms::statements;
 use crate::transforms::{FileContext, Transform};
 
@@ -66,6 +66,13 @@ impl Transform for LoopAwaits {
             };
             let Some(shape) = analysed else { continue };
             if concurrency::beside_concurrent_branch(file, node) {
+                continue;
+            }
+            // Each call starts before the one of the previous item ends: it must be shown to only
+            // read. Without that evidence a loop may be ordered on purpose (migrations applied in
+            // turn, a page token carried over), and a hint would not say how to make it safe.
+            let subject = concurrency::bounded_call(file, shape.call).unwrap_or(shape.call);
+            if concurrency::evidence(file, subject) != Evidence::OnlyReads {
                 continue;
             }
             let finding = file.finding(

@@ -7,16 +7,30 @@ change the output; the bounded one is about four times faster and prints the sam
 import asyncio
 
 LIMIT = 4
-running = 0
-peak = 0
+
+
+class Gauge:
+    """Counts the downloads in flight, and the most there ever were."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.peak = 0
+
+    def entered(self) -> None:
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+
+    def left(self) -> None:
+        self.running -= 1
+
+
+GAUGE = Gauge()
 
 
 async def download(item: int) -> int:
-    global running, peak
-    running += 1
-    peak = max(peak, running)
+    GAUGE.entered()
     await asyncio.sleep(0.2)
-    running -= 1
+    GAUGE.left()
     return item * 2
 
 
@@ -26,7 +40,7 @@ async def main() -> None:
     for item in items:
         results.append(await download(item))
     print("results:", results)
-    print("never more than", LIMIT, "at once:", peak <= LIMIT)
+    print("never more than", LIMIT, "at once:", GAUGE.peak <= LIMIT)
 
 
 asyncio.run(main())
