@@ -81,6 +81,44 @@ const READING_WORDS: &[&str] = &[
     "stat", "status",
 ];
 
+/// Words that name a runner: what a call named with one does (`run_command`, `execute`,
+/// `session.request`) depends on its arguments.
+const RUNNER_WORDS: &[&str] = &[
+    "call", "dispatch", "exec", "execute", "handle", "invoke", "perform", "process", "request", "run",
+    "spawn",
+];
+
+/// Words that name a connection: one object of the kind often runs one call at a time (a
+/// database connection or session, a cursor, a socket).
+const CONNECTION_WORDS: &[&str] = &[
+    "channel",
+    "client",
+    "conn",
+    "connection",
+    "cur",
+    "cursor",
+    "database",
+    "db",
+    "engine",
+    "session",
+    "sock",
+    "socket",
+    "transaction",
+    "tx",
+    "websocket",
+    "ws",
+];
+
+/// Whether a variable's name says it holds a [connection](CONNECTION_WORDS) (`conn`, `db_session`).
+pub fn names_a_connection(name: &str) -> bool {
+    words_of(name).iter().any(|word| CONNECTION_WORDS.contains(&word.as_str()))
+}
+
+/// Whether a name holds a [runner word](RUNNER_WORDS).
+pub fn names_a_runner(name: &str) -> bool {
+    words_of(name).iter().any(|word| RUNNER_WORDS.contains(&word.as_str()))
+}
+
 /// Whether a name holds a [state-changing word](STATE_CHANGING_WORDS), in snake_case or camelCase.
 pub fn names_a_state_change(name: &str) -> bool {
     words_of(name).iter().any(|word| STATE_CHANGING_WORDS.binary_search(&word.as_str()).is_ok())
@@ -96,6 +134,7 @@ pub fn names_a_read(name: &str) -> bool {
     words_of(name).iter().any(|word| READING_WORDS.contains(&word.as_str()))
         && !names_a_state_change(name)
         && !names_a_check(name)
+        && !names_a_runner(name)
 }
 
 /// The lower-case words of a snake_case or camelCase name.

@@ -69,6 +69,8 @@ struct FunctionFacts {
     callees: Vec<Callee>,
     /// For an `async def`: what its own body shows of its effects.
     effects: CoroutineEffects,
+    /// For an `async def`: the calls it awaits that may reach project coroutines.
+    awaited: Vec<Callee>,
 }
 
 /// What the body of an `async def` shows (not counting nested functions, which run when called).
@@ -134,8 +136,8 @@ impl ModuleFacts {
             } else {
                 FunctionKind::Coroutine
             };
-            let (calls, effects) = if kind == FunctionKind::Sync {
-                (calls_of(model, definition, &reachable, methods, settings), CoroutineEffects::default())
+            let (calls, (effects, awaited)) = if kind == FunctionKind::Sync {
+                (calls_of(model, definition, &reachable, methods, settings), Default::default())
             } else {
                 (Calls::default(), effects_of(model, definition))
             };
@@ -148,6 +150,7 @@ impl ModuleFacts {
                     thread_bound_call: calls.thread_bound,
                     callees: calls.callees,
                     effects,
+                    awaited,
                 },
             );
         }
@@ -261,10 +264,11 @@ fn calls_of(
 }
 
 /// What the body of the `async def` `definition` shows of its effects.
-fn effects_of(model: &Model, definition: Node) -> CoroutineEffects {
+fn effects_of(model: &Model, definition: Node) -> (CoroutineEffects, Vec<Callee>) {
     let source = model.source();
     let mut effects = CoroutineEffects::default();
-    let Some(body) = definition.child_by_field_name("body") else { return effects };
+    let mut awaited = Vec::new();
+    let Some(body) = definition.child_by_field_name("body") else { return (effects, awaited) };
     // Names the function binds with a plain assignment: items of what it builds are its own.
     let own: HashSet<&str> = syntax::descendants(body, |n| n.kind() == "assignment")
         .into_iter()
@@ -277,7 +281,19 @@ fn effects_of(model: &Model, definition: Node) -> CoroutineEffects {
             "function_definition" | "lambda" | "class_definition" => continue,
             "await" => {
                 effects.suspends = true;
-                None
+                let call = node.named_child(0).filter(|c| c.kind() == "call");
+                awaited.extend(call.and_then(|call| callee_of(model, call)));
+                // What a generic runner (`run`, `execute`, `request`, ...) does depends on its
+                // arguments: nothing shows that it only reads.
+                call.and_then(|call| call.child_by_field_name("function"))
+                    .and_then(|callee| match callee.kind() {
+                        "identifier" => Some(callee),
+                        "attribute" => callee.child_by_field_name("attribute"),
+                        _ => None,
+                    })
+                    .map(|name| text(name, source))
+                    .filter(|name| naming::names_a_runner(name))
+                    .map(|name| format!("await {name}(...)"))
             }
             "for_statement" | "with_statement" if text(node, source).starts_with("async") => {
                 effects.suspends = true;
@@ -322,7 +338,7 @@ fn effects_of(model: &Model, definition: Node) -> CoroutineEffects {
         let children: Vec<Node> = node.named_children(&mut cursor).collect();
         stack.extend(children.into_iter().rev());
     }
-    effects
+    (effects, awaited)
 }
 
 /// Who `call` calls, when that may be a module-level function of this module or an imported one.
@@ -678,6 +694,45 @@ impl Project {
         let chain = search();
         self.chains.insert(key, chain.clone());
         chain
+    }
+
+    /// What the body of the coroutine `function` shows of its effects, with those of the
+    /// project coroutines it awaits (to any depth): a body that only awaits a helper changes
+    /// what the helper changes. `None` when `function` is not a coroutine function.
+    pub fn effects_through(&self, function: &FunctionRef) -> Option<CoroutineEffects> {
+        let own = function.facts.coroutine_effects(&function.name)?.clone();
+        let mut visited = HashSet::new();
+        visited.insert((normalize(&function.module), function.name.clone()));
+        let mut pending = vec![(function.clone(), 0)];
+        let mut changes_state = own.changes_state.clone();
+        while let Some((current, depth)) = pending.pop() {
+            if changes_state.is_some() || depth >= MAX_CHAIN {
+                break;
+            }
+            let Some(facts) = current.facts.functions.get(&current.name) else { continue };
+            for callee in &facts.awaited {
+                let next = match callee {
+                    Callee::Local(name) => FunctionRef { name: name.clone(), ..current.clone() },
+                    Callee::Imported(qualified) => {
+                        match self.resolve(&current.module, qualified, Question::Coroutine) {
+                            Some(next) => next,
+                            None => continue,
+                        }
+                    }
+                };
+                if !visited.insert((normalize(&next.module), next.name.clone())) {
+                    continue;
+                }
+                if let Some(effects) = next.facts.coroutine_effects(&next.name) {
+                    if let Some(change) = &effects.changes_state {
+                        changes_state = Some(format!("{} -> {change}", next.name));
+                        break;
+                    }
+                    pending.push((next, depth + 1));
+                }
+            }
+        }
+        Some(CoroutineEffects { changes_state, ..own })
     }
 
     /// The calls through which `function` reaches code that works only in the event loop's

@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use crate::config::PythonVersion;
 use crate::naming;
-use crate::project::{CoroutineEffects, Question};
+use crate::project::{CoroutineEffects, FunctionRef, Project, Question};
 use crate::semantic::Resolved;
 use crate::syntax;
 use crate::transforms::FileContext;
@@ -182,6 +182,15 @@ pub(crate) fn run_name<'t>(file: &FileContext<'_, 't>, call: Node<'t>) -> Option
     let mut call = call;
     loop {
         let last = called_name(call)?;
+        // `proc.stdout.read.aio()` (modal's async variant of `read`) says what `read` says.
+        let last = match (file.text(last), last.parent()) {
+            ("aio" | "async_", Some(attribute)) if attribute.kind() == "attribute" => attribute
+                .child_by_field_name("object")
+                .filter(|o| o.kind() == "attribute")
+                .and_then(|o| o.child_by_field_name("attribute"))
+                .unwrap_or(last),
+            _ => last,
+        };
         // The function a thread runs: the first argument, or the second for run_in_executor.
         let runs = match file.text(last) {
             "to_thread" | "partial" => 0,
@@ -235,13 +244,22 @@ pub(crate) fn evidence(file: &FileContext, call: Node) -> Evidence {
 /// The effects of the project coroutine `call` calls, when the project shows its body.
 fn callee_effects(file: &FileContext, call: Node) -> Option<CoroutineEffects> {
     let function = call.child_by_field_name("function")?;
+    let alone;
+    let project = match file.project {
+        Some(project) => project,
+        None => {
+            alone = Project::new(&[file.path.to_path_buf()], file.settings);
+            &alone
+        }
+    };
     let qualified = match function.kind() {
         "identifier" => {
             let name = file.text(function);
             match file.model.resolve(name, function) {
                 Resolved::Import(qualified) => qualified,
                 Resolved::Other if file.model.resolves_to_module_scope(name, function) => {
-                    return file.own_summary().coroutine_effects(name).cloned();
+                    let own = FunctionRef::in_analysed_file(file.path, name, file.own_summary());
+                    return project.effects_through(&own);
                 }
                 _ => return None,
             }
@@ -249,8 +267,8 @@ fn callee_effects(file: &FileContext, call: Node) -> Option<CoroutineEffects> {
         "attribute" => file.model.qualified_name(function)?,
         _ => return None,
     };
-    let target = file.project?.resolve(file.path, &qualified, Question::Coroutine)?;
-    target.facts.coroutine_effects(&target.name).cloned()
+    let target = project.resolve(file.path, &qualified, Question::Coroutine)?;
+    project.effects_through(&target)
 }
 
 /// The awaitable that `asyncio.wait_for(awaitable, ...)` bounds, when it is a call: the call the

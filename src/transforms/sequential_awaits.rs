@@ -7,6 +7,7 @@ use tree_sitter::Node;
 
 use crate::config;
 use crate::finding::{Edit, Finding, Fix, Safety, Severity};
+use crate::naming;
 use crate::semantic::Context;
 use crate::suppress;
 use crate::syntax;
@@ -283,7 +284,20 @@ fn shared_object(earlier: &Step, later: &Step) -> Option<String> {
             later.reads.iter().any(|read| read.len() > object.len() && concurrency::overlaps(read, object))
         })
         .cloned();
-    used_by(&earlier.receiver, later).or_else(|| used_by(&later.receiver, earlier)).or(part_read)
+    // One connection handed to both (`await fetch_users(conn)` then `await fetch_orders(conn)`):
+    // like one receiver, it may run one call at a time.
+    let connection = earlier
+        .passed
+        .iter()
+        .find(|object| {
+            later.passed.contains(object)
+                && naming::names_a_connection(object.rsplit('.').next().unwrap_or(object))
+        })
+        .cloned();
+    used_by(&earlier.receiver, later)
+        .or_else(|| used_by(&later.receiver, earlier))
+        .or(part_read)
+        .or(connection)
 }
 
 /// Whether two steps make the very same call (`await next_message()` twice): each likely takes
