@@ -122,3 +122,23 @@ fn a_semaphore_bounds_the_gathered_loop() {
         &["    results.extend(await _gather_limited(4, *(download(item) for item in items)))\n"],
     );
 }
+
+#[test]
+fn awaits_that_only_look_independent_stay_in_order() {
+    if !python3_available() {
+        return;
+    }
+    // The traps keep their lines (a check before what it guards, a result read in `finally`, one
+    // connection for two queries, a wrapper around a change); only the three page reads gather.
+    before_and_after(
+        "traps.py",
+        &[],
+        &[
+            "    home, about, help_page = await asyncio.gather(\n",
+            "        checked = await check_team_exists(team)\n        count = await fetch_members(names)\n",
+            "        knocker = await fetch_knocker()\n        answer = await fetch_answer()\n",
+            "    users = await fetch_users(conn)\n    orders = await fetch_orders(conn)\n",
+            "    before = await fetch_profile(2)\n    forgotten = await forget_user(2)\n",
+        ],
+    );
+}
