@@ -6,81 +6,151 @@
 /// `session_login`, `updateCache`) likely changes what a later call of the same run reads
 /// (`load_order`, `fetch_profile`), so it ends the run: a wrong guess costs only a missed gather.
 const STATE_CHANGING_WORDS: &[&str] = &[
+    "ack",
+    "acquire",
     "add",
     "append",
     "apply",
+    "approve",
+    "archive",
     "authenticate",
     "authorize",
+    "bind",
+    "cancel",
+    "charge",
+    "claim",
     "clear",
     "close",
     "commit",
     "connect",
     "create",
+    "declare",
     "decr",
     "decrement",
+    "delattr",
     "delete",
+    "disable",
     "discard",
     "disconnect",
     "drop",
     "emit",
+    "enable",
     "enqueue",
+    "evict",
+    "executemany",
+    "executescript",
+    "expire",
     "extend",
+    "flush",
+    "grant",
+    "hdel",
+    "heappush",
+    "hset",
     "incr",
+    "incrby",
     "increment",
     "init",
     "initialize",
     "insert",
     "invalidate",
+    "kill",
     "lock",
     "login",
     "logout",
+    "lpop",
+    "lpush",
     "mark",
     "migrate",
+    "mkdir",
+    "move",
+    "nack",
+    "next",
     "notify",
     "open",
     "patch",
+    "pause",
+    "pay",
     "persist",
     "pop",
+    "popitem",
     "post",
     "publish",
+    "purge",
     "push",
     "put",
     "record",
     "refresh",
+    "refund",
     "register",
+    "reject",
+    "release",
     "remove",
+    "rename",
+    "reserve",
     "reset",
+    "restore",
+    "resume",
+    "revoke",
+    "rmdir",
+    "rpop",
+    "rpush",
+    "sadd",
     "save",
     "send",
     "set",
+    "setattr",
+    "setdefault",
+    "setex",
     "setup",
+    "shutdown",
     "signin",
     "signup",
+    "srem",
     "start",
     "stop",
     "store",
     "submit",
     "subscribe",
     "sync",
+    "terminate",
+    "transfer",
     "truncate",
+    "unlink",
     "unlock",
     "unsubscribe",
     "update",
     "upload",
     "upsert",
     "write",
+    "zadd",
+    "zrem",
 ];
 
 /// Words that name a check: a call named with one (`check_team_exists`, `validate_token`,
 /// `ensureAccess`) likely raises to stop what follows.
-const CHECKING_WORDS: &[&str] = &["assert", "authorize", "check", "ensure", "require", "validate", "verify"];
+const CHECKING_WORDS: &[&str] = &[
+    "assert",
+    "authorize",
+    "check",
+    "enforce",
+    "ensure",
+    "guard",
+    "limit",
+    "permit",
+    "precheck",
+    "quota",
+    "require",
+    "throttle",
+    "validate",
+    "verify",
+    "wait",
+];
 
 /// Words that name a read: a call named with one (`fetch_profile`, `getUser`, `list_orders`)
 /// likely only reads, so it may start before the calls above it have finished.
 const READING_WORDS: &[&str] = &[
-    "count", "describe", "download", "exists", "fetch", "find", "get", "has", "head", "info", "list", "load",
-    "lookup", "ping", "probe", "query", "read", "resolve", "retrieve", "scan", "search", "select", "size",
-    "stat", "status",
+    "count", "describe", "exists", "fetch", "find", "get", "has", "head", "info", "list", "load", "lookup",
+    "ping", "probe", "query", "read", "retrieve", "scan", "search", "select", "size", "stat", "status",
 ];
 
 /// Words that name a runner: what a call named with one does (`run_command`, `execute`,
@@ -101,13 +171,24 @@ const CONNECTION_WORDS: &[&str] = &[
     "cursor",
     "database",
     "db",
+    "device",
     "engine",
+    "pipe",
+    "pipeline",
+    "port",
+    "protocol",
+    "queue",
+    "reader",
+    "serial",
     "session",
     "sock",
     "socket",
+    "stream",
     "transaction",
+    "transport",
     "tx",
     "websocket",
+    "writer",
     "ws",
 ];
 
@@ -133,10 +214,18 @@ pub fn names_a_check(name: &str) -> bool {
 
 /// Whether a name holds a [reading word](READING_WORDS) and no state-changing or checking one.
 pub fn names_a_read(name: &str) -> bool {
-    words_of(name).iter().any(|word| READING_WORDS.contains(&word.as_str()))
-        && !names_a_state_change(name)
-        && !names_a_check(name)
-        && !names_a_runner(name)
+    // `fetch_and_ack` reads only if each part does.
+    let words = words_of(name);
+    let reads = words
+        .split(|word| word == "and" || word == "or")
+        .all(|part| part.iter().any(|word| READING_WORDS.contains(&word.as_str())));
+    reads && !names_a_state_change(name) && !names_a_check(name) && !names_a_runner(name)
+}
+
+/// Whether awaiting a call of this name, in a coroutine's body, keeps the body read-only: the call
+/// [reads](names_a_read), or only waits (`asyncio.sleep`).
+pub fn awaits_only_a_read(name: &str) -> bool {
+    name == "sleep" || names_a_read(name)
 }
 
 /// The lower-case words of a snake_case or camelCase name.
@@ -167,7 +256,15 @@ mod tests {
         for name in ["fetch_profile", "getUser", "list_orders", "load"] {
             assert!(names_a_read(name), "{name}");
         }
-        for name in ["fetch_and_update", "one", "summarize", "check_and_get", "checkout"] {
+        for name in [
+            "fetch_and_update",
+            "one",
+            "summarize",
+            "check_and_get",
+            "checkout",
+            "fetch_and_ack",
+            "get_next_ticket",
+        ] {
             assert!(!names_a_read(name), "{name}");
         }
     }

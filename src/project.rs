@@ -281,20 +281,34 @@ fn effects_of(model: &Model, definition: Node) -> (CoroutineEffects, Vec<Callee>
             "function_definition" | "lambda" | "class_definition" => continue,
             "await" => {
                 effects.suspends = true;
-                let call = node.named_child(0).filter(|c| c.kind() == "call");
-                awaited.extend(call.and_then(|call| callee_of(model, call)));
-                // What a generic runner (`run`, `execute`, `request`, ...) does depends on its
-                // arguments: nothing shows that it only reads.
-                call.and_then(|call| call.child_by_field_name("function"))
-                    .and_then(|callee| match callee.kind() {
-                        "identifier" => Some(callee),
-                        "attribute" => callee.child_by_field_name("attribute"),
-                        _ => None,
-                    })
-                    .map(|name| text(name, source))
-                    .filter(|name| naming::names_a_runner(name))
-                    .map(|name| format!("await {name}(...)"))
+                // Every await must itself be shown to only read: a project coroutine (judged
+                // when the index follows it), or a call whose name reads. An awaited parameter,
+                // a computed callee or a bare value shows nothing.
+                match node.named_child(0).filter(|c| c.kind() == "call") {
+                    Some(call) => match callee_of(model, call) {
+                        Some(callee) => {
+                            awaited.push(callee);
+                            None
+                        }
+                        None => {
+                            let name = call
+                                .child_by_field_name("function")
+                                .and_then(|callee| match callee.kind() {
+                                    "attribute" => callee.child_by_field_name("attribute"),
+                                    _ => None,
+                                })
+                                .map(|name| text(name, source));
+                            match name {
+                                Some(name) if naming::awaits_only_a_read(name) => None,
+                                Some(name) => Some(format!("await {name}(...)")),
+                                None => Some(format!("await {}", text(call, source))),
+                            }
+                        }
+                    },
+                    None => Some(text(node, source).to_string()),
+                }
             }
+            "delete_statement" => Some(text(node, source).to_string()),
             "for_statement" | "with_statement" if text(node, source).starts_with("async") => {
                 effects.suspends = true;
                 None
@@ -716,7 +730,15 @@ impl Project {
                     Callee::Imported(qualified) => {
                         match self.resolve(&current.module, qualified, Question::Coroutine) {
                             Some(next) => next,
-                            None => continue,
+                            // Outside the project: only its name can say that it reads.
+                            None => {
+                                let name = qualified.rsplit('.').next().unwrap_or(qualified);
+                                if !naming::awaits_only_a_read(name) {
+                                    changes_state = Some(format!("await {qualified}(...)"));
+                                    break;
+                                }
+                                continue;
+                            }
                         }
                     }
                 };

@@ -79,7 +79,17 @@ impl Transform for SequentialAwaits {
                     self.flush(file, &mut run, findings);
                     continue;
                 }
-                if run.last().is_some_and(|last| last.checks) || step.evidence != Evidence::OnlyReads {
+                // A first call not shown to only read may change what it is given: a later call
+                // given the same object must not start before it ends (`await gw.charge(order)`
+                // then `await fetch_order_status(order)`).
+                let after_a_change_to_its_argument = run.first().is_some_and(|first| {
+                    first.evidence != Evidence::OnlyReads
+                        && first.passed.iter().any(|p| step.passed.contains(p))
+                });
+                if run.last().is_some_and(|last| last.checks)
+                    || step.evidence != Evidence::OnlyReads
+                    || after_a_change_to_its_argument
+                {
                     self.flush(file, &mut run, findings);
                 }
                 let depends =
