@@ -46,7 +46,8 @@ impl fmt::Display for FileProblem {
             FileProblem::BeyondTreeSitter { line, column } => write!(
                 f,
                 "the tree-sitter grammar cannot parse this valid Python at {line}:{column} \
-                 (nesting over 500 levels deep?); skipped"
+                 (a construct it does not know, such as `yield a, *[...]`, or nesting over 500 levels \
+                 deep); skipped"
             ),
             FileProblem::CarriageReturnLineEndings { line } => write!(
                 f,
