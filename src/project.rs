@@ -710,6 +710,14 @@ impl Project {
         chain
     }
 
+    /// The project function that `callee`, called by `caller`, refers to, if it is one.
+    fn callee_ref(&self, caller: &FunctionRef, callee: &Callee, question: Question) -> Option<FunctionRef> {
+        match callee {
+            Callee::Local(name) => Some(FunctionRef { name: name.clone(), ..caller.clone() }),
+            Callee::Imported(qualified) => self.resolve(&caller.module, qualified, question),
+        }
+    }
+
     /// What the body of the coroutine `function` shows of its effects, with those of the
     /// project coroutines it awaits (to any depth): a body that only awaits a helper changes
     /// what the helper changes. `None` when `function` is not a coroutine function.
@@ -725,22 +733,15 @@ impl Project {
             }
             let Some(facts) = current.facts.functions.get(&current.name) else { continue };
             for callee in &facts.awaited {
-                let next = match callee {
-                    Callee::Local(name) => FunctionRef { name: name.clone(), ..current.clone() },
-                    Callee::Imported(qualified) => {
-                        match self.resolve(&current.module, qualified, Question::Coroutine) {
-                            Some(next) => next,
-                            // Outside the project: only its name can say that it reads.
-                            None => {
-                                let name = qualified.rsplit('.').next().unwrap_or(qualified);
-                                if !naming::awaits_only_a_read(name) {
-                                    changes_state = Some(format!("await {qualified}(...)"));
-                                    break;
-                                }
-                                continue;
-                            }
-                        }
+                let Some(next) = self.callee_ref(&current, callee, Question::Coroutine) else {
+                    // Outside the project: only its name can say that it reads.
+                    if let Callee::Imported(qualified) = callee
+                        && !naming::awaits_only_a_read(qualified.rsplit('.').next().unwrap_or(qualified))
+                    {
+                        changes_state = Some(format!("await {qualified}(...)"));
+                        break;
                     }
+                    continue;
                 };
                 if !visited.insert((normalize(&next.module), next.name.clone())) {
                     continue;
@@ -785,15 +786,7 @@ impl Project {
             return Some(vec![function.name.clone(), shown.to_string()]);
         }
         for callee in &facts.callees {
-            let next = match callee {
-                Callee::Local(name) => FunctionRef { name: name.clone(), ..function.clone() },
-                Callee::Imported(qualified) => {
-                    match self.resolve(&function.module, qualified, Question::Blocking) {
-                        Some(next) => next,
-                        None => continue,
-                    }
-                }
-            };
+            let Some(next) = self.callee_ref(function, callee, Question::Blocking) else { continue };
             // From the analysed file into the index: the index's answer for that function is the
             // same for every file that calls it, and kept.
             let found = if !function.indexed && next.indexed && sought == Sought::Blocking {

@@ -5,7 +5,7 @@
 //! same entries of the project index; an answer that depended on who asked first showed here.
 
 mod common;
-use common::{asyncmod, describe, stdout};
+use common::{asyncmod, describe, stdout, tree};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -125,13 +125,9 @@ fn project() -> TempDir {
         // while others ask about what it re-exports.
         files.insert(format!("app/pkg{}/caller{c}.py", c % PACKAGES), caller(c));
     }
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let path = dir.path().join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-    dir
+    let files: Vec<(&str, &[u8])> =
+        files.iter().map(|(path, text)| (path.as_str(), text.as_bytes())).collect();
+    tree(&files)
 }
 
 fn run(args: &[&str], jobs: &str, dir: &Path) -> String {

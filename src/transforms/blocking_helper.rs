@@ -26,81 +26,77 @@ impl Transform for BlockingHelper {
     }
 
     fn check(&self, file: &FileContext<'_, '_>, findings: &mut Vec<Finding>) {
-        let alone;
-        let project = match file.project {
-            Some(project) => project,
-            None => {
-                alone = Project::new(&[file.path.to_path_buf()], file.settings);
-                &alone
-            }
-        };
-        // A helper is reached through an import or a module-level `def`; other calls (builtins,
-        // methods, locals) are skipped before any costly name resolution.
-        let mut reachable = blocking::reachable_names(file.model);
-        if let Some(names) = &mut reachable {
-            names.extend(project::module_level_functions(file.model));
+        file.with_project(|project| check_in(file, project, findings));
+    }
+}
+
+/// The findings of the transform, with `project` answering about helpers.
+fn check_in(file: &FileContext<'_, '_>, project: &Project, findings: &mut Vec<Finding>) {
+    // A helper is reached through an import or a module-level `def`; other calls (builtins,
+    // methods, locals) are skipped before any costly name resolution.
+    let mut reachable = blocking::reachable_names(file.model);
+    if let Some(names) = &mut reachable {
+        names.extend(project::module_level_functions(file.model));
+    }
+    for &call in file.calls {
+        let Some(callee) = call.child_by_field_name("function") else { continue };
+        if !blocking::may_reach(&reachable, callee, file.source) {
+            continue;
         }
-        for &call in file.calls {
-            let Some(callee) = call.child_by_field_name("function") else { continue };
-            if !blocking::may_reach(&reachable, callee, file.source) {
-                continue;
-            }
-            // Asked first: the project's answer may cost the parse of another module.
-            let why_not_await = match file.model.context(call) {
-                Context::Sync => continue,
-                Context::Async => None,
-                Context::AsyncNoAwait(why) => Some(why),
-            };
-            let Some(helper) = project_function(file, project, call) else { continue };
-            let Some(chain) = project.blocking_chain(&helper) else { continue };
-            let callee = call.child_by_field_name("function").map_or("", |f| file.text(f));
-            let finding = file.finding(
-                ID,
-                call,
-                format!(
-                    "`{callee}(...)` blocks the event loop in a coroutine ({}); run it in a thread",
-                    chain.join(" -> ")
-                ),
+        // Asked first: the project's answer may cost the parse of another module.
+        let why_not_await = match file.model.context(call) {
+            Context::Sync => continue,
+            Context::Async => None,
+            Context::AsyncNoAwait(why) => Some(why),
+        };
+        let Some(helper) = project_function(file, project, call) else { continue };
+        let Some(chain) = project.blocking_chain(&helper) else { continue };
+        let callee = call.child_by_field_name("function").map_or("", |f| file.text(f));
+        let finding = file.finding(
+            ID,
+            call,
+            format!(
+                "`{callee}(...)` blocks the event loop in a coroutine ({}); run it in a thread",
+                chain.join(" -> ")
+            ),
+        );
+        if let Some(why) = why_not_await {
+            findings.push(
+                finding
+                    .report_only(format!("`await` cannot go {why}; move the call into the coroutine body")),
             );
-            if let Some(why) = why_not_await {
-                findings.push(
-                    finding.report_only(format!(
-                        "`await` cannot go {why}; move the call into the coroutine body"
-                    )),
-                );
-                continue;
-            }
-            // Said first: a function that returns an awaitable likely builds it from asyncio (which
-            // the thread-bound check would name), and may block only on the path shown.
-            if call.parent().is_some_and(|p| p.kind() == "await") {
-                findings.push(finding.report_only(
-                    "its result is awaited, so it returns an awaitable, and it may block before it does (on the \
-                     path shown): make its blocking part async by hand",
-                ));
-                continue;
-            }
-            if let Some(bound) = project.thread_bound_chain(&helper) {
-                findings.push(finding.report_only(format!(
-                    "it also uses what only the event loop's thread or the main thread may use ({}), so it \
-                     cannot move to a worker thread: move the blocking part into its own function and run that \
-                     with `asyncio.to_thread`",
-                    bound.join(" -> ")
-                )));
-                continue;
-            }
-            if helper.facts.is_generator(&helper.name) {
-                findings.push(finding.report_only(format!(
-                    "`{}` is a generator: calling it runs none of its body, using the result (iterating, \
-                     entering) blocks, so moving the call alone to a thread does not help: move the call and the \
-                     use of its result into a plain function run with `asyncio.to_thread`, or make it async",
-                    helper.name
-                )));
-                continue;
-            }
-            match to_thread::run_in_thread(file, call) {
-                Ok(fix) => findings.push(finding.with_fix(fix)),
-                Err(why) => findings.push(finding.report_only(why)),
-            }
+            continue;
+        }
+        // Said first: a function that returns an awaitable likely builds it from asyncio (which
+        // the thread-bound check would name), and may block only on the path shown.
+        if call.parent().is_some_and(|p| p.kind() == "await") {
+            findings.push(finding.report_only(
+                "its result is awaited, so it returns an awaitable, and it may block before it does (on the \
+                 path shown): make its blocking part async by hand",
+            ));
+            continue;
+        }
+        if let Some(bound) = project.thread_bound_chain(&helper) {
+            findings.push(finding.report_only(format!(
+                "it also uses what only the event loop's thread or the main thread may use ({}), so it \
+                 cannot move to a worker thread: move the blocking part into its own function and run that \
+                 with `asyncio.to_thread`",
+                bound.join(" -> ")
+            )));
+            continue;
+        }
+        if helper.facts.is_generator(&helper.name) {
+            findings.push(finding.report_only(format!(
+                "`{}` is a generator: calling it runs none of its body, using the result (iterating, \
+                 entering) blocks, so moving the call alone to a thread does not help: move the call and the \
+                 use of its result into a plain function run with `asyncio.to_thread`, or make it async",
+                helper.name
+            )));
+            continue;
+        }
+        match to_thread::run_in_thread(file, call) {
+            Ok(fix) => findings.push(finding.with_fix(fix)),
+            Err(why) => findings.push(finding.report_only(why)),
         }
     }
 }

@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use crate::config::PythonVersion;
 use crate::naming;
-use crate::project::{CoroutineEffects, FunctionRef, Project, Question};
+use crate::project::{CoroutineEffects, FunctionRef, Question};
 use crate::semantic::Resolved;
 use crate::syntax;
 use crate::transforms::FileContext;
@@ -244,31 +244,25 @@ pub(crate) fn evidence(file: &FileContext, call: Node) -> Evidence {
 /// The effects of the project coroutine `call` calls, when the project shows its body.
 fn callee_effects(file: &FileContext, call: Node) -> Option<CoroutineEffects> {
     let function = call.child_by_field_name("function")?;
-    let alone;
-    let project = match file.project {
-        Some(project) => project,
-        None => {
-            alone = Project::new(&[file.path.to_path_buf()], file.settings);
-            &alone
-        }
-    };
-    let qualified = match function.kind() {
-        "identifier" => {
-            let name = file.text(function);
-            match file.model.resolve(name, function) {
-                Resolved::Import(qualified) => qualified,
-                Resolved::Other if file.model.resolves_to_module_scope(name, function) => {
-                    let own = FunctionRef::in_analysed_file(file.path, name, file.own_summary());
-                    return project.effects_through(&own);
+    file.with_project(|project| {
+        let qualified = match function.kind() {
+            "identifier" => {
+                let name = file.text(function);
+                match file.model.resolve(name, function) {
+                    Resolved::Import(qualified) => qualified,
+                    Resolved::Other if file.model.resolves_to_module_scope(name, function) => {
+                        let own = FunctionRef::in_analysed_file(file.path, name, file.own_summary());
+                        return project.effects_through(&own);
+                    }
+                    _ => return None,
                 }
-                _ => return None,
             }
-        }
-        "attribute" => file.model.qualified_name(function)?,
-        _ => return None,
-    };
-    let target = project.resolve(file.path, &qualified, Question::Coroutine)?;
-    project.effects_through(&target)
+            "attribute" => file.model.qualified_name(function)?,
+            _ => return None,
+        };
+        let target = project.resolve(file.path, &qualified, Question::Coroutine)?;
+        project.effects_through(&target)
+    })
 }
 
 /// The awaitable that `asyncio.wait_for(awaitable, ...)` bounds, when it is a call: the call the

@@ -107,6 +107,14 @@ impl<'t> FileContext<'_, 't> {
             .clone()
     }
 
+    /// `ask` answered by the run's project index, or by one made of this file alone.
+    pub fn with_project<R>(&self, ask: impl FnOnce(&Project) -> R) -> R {
+        match self.project {
+            Some(project) => ask(project),
+            None => ask(&Project::new(&[self.path.to_path_buf()], self.settings)),
+        }
+    }
+
     pub fn text(&self, node: Node) -> &'t str {
         &self.source[node.byte_range()]
     }
