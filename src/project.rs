@@ -314,13 +314,7 @@ fn effects_of(model: &Model, definition: Node) -> (CoroutineEffects, Vec<Callee>
                 None
             }
             "global_statement" | "nonlocal_statement" => Some(text(node, source).to_string()),
-            "call" => node
-                .child_by_field_name("function")
-                .and_then(|callee| match callee.kind() {
-                    "identifier" => Some(callee),
-                    "attribute" => callee.child_by_field_name("attribute"),
-                    _ => None,
-                })
+            "call" => syntax::called_name(node)
                 .map(|name| text(name, source))
                 .filter(|name| naming::names_a_state_change(name))
                 .map(|name| format!("{name}(...)")),

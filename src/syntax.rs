@@ -448,6 +448,17 @@ impl LineIndex {
     }
 }
 
+/// The name a call's callee ends with: `f` in `f(...)` and in `obj.f(...)`; `None` for a callee
+/// computed otherwise (`handlers[kind](...)`).
+pub fn called_name(call: Node) -> Option<Node> {
+    let function = call.child_by_field_name("function")?;
+    match function.kind() {
+        "identifier" => Some(function),
+        "attribute" => function.child_by_field_name("attribute"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

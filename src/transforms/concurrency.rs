@@ -11,7 +11,7 @@ use crate::config::PythonVersion;
 use crate::naming;
 use crate::project::{CoroutineEffects, FunctionRef, Question};
 use crate::semantic::Resolved;
-use crate::syntax;
+use crate::syntax::{self, called_name};
 use crate::transforms::FileContext;
 use crate::transforms::statements;
 
@@ -104,17 +104,6 @@ pub(crate) fn runs_in_order(file: &FileContext, call: Node) -> bool {
         }
     }
     called_name(call).is_none_or(|last| ORDERED_CALLS.contains(&file.text(last)))
-}
-
-/// The name a call's callee ends with: `f` in `f(...)` and in `obj.f(...)`; `None` for a callee
-/// computed otherwise (`handlers[kind](...)`).
-fn called_name(call: Node) -> Option<Node> {
-    let function = call.child_by_field_name("function")?;
-    match function.kind() {
-        "identifier" => Some(function),
-        "attribute" => function.child_by_field_name("attribute"),
-        _ => None,
-    }
 }
 
 /// Whether the awaited `call`'s name says it checks something before what follows may run

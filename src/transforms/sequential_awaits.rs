@@ -216,20 +216,20 @@ fn is_final(annotation: &str) -> bool {
     name.rsplit('.').next() == Some("Final")
 }
 
-/// A name the run binds that is read where its value matters after a later call of the run
+/// Whether a name the run binds is read where its value matters after a later call of the run
 /// failed: in an `except`, `else` or `finally` clause of a `try` around the run, or after a `try`
 /// one of whose handlers lets the code go on. Gathered, no result is bound when any call fails
 /// (`knocker = await start(); resp = await query()` with `finally: if knocker: knocker.cancel()`).
-fn read_after_a_failure(file: &FileContext, steps: &[Step]) -> Option<String> {
-    let first = steps.first()?;
+fn read_after_a_failure(file: &FileContext, steps: &[Step]) -> bool {
+    let Some(first) = steps.first() else { return false };
     let bound: Vec<&String> = steps.iter().flat_map(|s| &s.binds).collect();
-    let read_in = |node: Node, after: usize| -> Option<String> {
+    let read_in = |node: Node, after: usize| -> bool {
         let reads = syntax::descendants(node, |n| {
             matches!(n.kind(), "identifier" | "attribute") && n.start_byte() >= after
         });
-        reads.into_iter().find_map(|read| {
+        reads.into_iter().any(|read| {
             let read = concurrency::compact(file.text(read));
-            bound.iter().find(|b| concurrency::overlaps(&read, b)).map(|b| b.to_string())
+            bound.iter().any(|b| concurrency::overlaps(&read, b))
         })
     };
     let mut child = first.statement;
@@ -254,15 +254,15 @@ fn read_after_a_failure(file: &FileContext, steps: &[Step]) -> Option<String> {
                 matches!(c.kind(), "except_clause" | "except_group_clause" | "else_clause" | "finally_clause")
             })
             .collect();
-        if let Some(name) = clauses.iter().find_map(|clause| read_in(*clause, 0)) {
-            return Some(name);
+        if clauses.iter().any(|clause| read_in(*clause, 0)) {
+            return true;
         }
         let goes_on = clauses.iter().any(|c| c.kind().starts_with("except") && handler_goes_on(*c));
-        if goes_on && let Some(name) = function.and_then(|f| read_in(f, statement.end_byte())) {
-            return Some(name);
+        if goes_on && function.is_some_and(|f| read_in(f, statement.end_byte())) {
+            return true;
         }
     }
-    None
+    false
 }
 
 /// Whether an `except` clause lets the code after its `try` run: its last statement neither
@@ -385,7 +385,7 @@ impl SequentialAwaits {
             return;
         }
         // Sequential on purpose: the code that runs when a call fails reads an earlier result.
-        if read_after_a_failure(file, &steps).is_some() {
+        if read_after_a_failure(file, &steps) {
             return;
         }
         let (first, last) = (&steps[0], &steps[steps.len() - 1]);
